@@ -1,0 +1,34 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "vigil",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vigil", targets: ["vigil"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // Pure: keepalived.conf from bytes to a validated model.
+        .target(name: "VigilConfig"),
+        .executableTarget(
+            name: "vigil",
+            dependencies: [
+                "VigilConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Test-only: network-namespace labs, running programs.
+        .target(name: "VigilTestSupport"),
+        .testTarget(name: "VigilConfigTests", dependencies: ["VigilConfig"]),
+        .testTarget(
+            name: "LabTests",
+            dependencies: ["VigilConfig", "VigilTestSupport"],
+            exclude: ["Fixtures"]
+        ),
+    ]
+)

@@ -1,0 +1,140 @@
+extension ConfigurationBuilder {
+    mutating func buildGlobalDefinitions(_ statement: Statement) {
+        var global = configuration.global
+        global.location = global.location ?? statement.location
+        for (name, child) in known(statement.block ?? [], in: .globalDefs) {
+            switch name {
+            case "router_id":
+                global.routerID = word(child, "a name for this router")
+            case "notification_email":
+                global.notificationEmails += (child.block ?? []).flatMap(\.words).map(\.text)
+            case "notification_email_from":
+                global.notificationEmailFrom = word(child, "an e-mail address")
+            case "smtp_server":
+                guard let host = word(child, "the mail server's address or name, and optionally its port") else {
+                    break
+                }
+                var server = SMTPServer(host: host)
+                if child.arguments.count > 1, let port = port(child.arguments[1], keyword: name) { server.port = port }
+                global.smtpServer = server
+            case "smtp_helo_name":
+                global.smtpHeloName = word(child, "a host name")
+            case "smtp_connect_timeout":
+                if let value = integer(child, 0...4294, "a time in whole seconds from 0 to 4294") {
+                    global.smtpConnectTimeout = .seconds(max(value, 1))
+                }
+            case "smtp_alert": global.smtpAlert = boolean(child)
+            case "smtp_alert_vrrp": global.smtpAlertVRRP = boolean(child)
+            case "smtp_alert_checker": global.smtpAlertChecker = boolean(child)
+            case "enable_script_security":
+                global.enableScriptSecurity = true
+                if let argument = child.arguments.first {
+                    // keepalived ignores any argument here: `enable_script_security off` turns it on.
+                    warning(
+                        .invalidValue, argument.location,
+                        "`enable_script_security` takes no value and turns script security on even with '\(argument.text)'; to leave it off, remove the line"
+                    )
+                }
+            case "script_user":
+                global.scriptUser = word(child, "a user name, and optionally a group")
+                if child.arguments.count > 1 { global.scriptGroup = child.arguments[1].text }
+            case "startup_script": global.startupScript = script(child)
+            case "shutdown_script": global.shutdownScript = script(child)
+            case "vrrp_version":
+                if let value = integer(child, 2...3, "2 or 3") { global.vrrpVersion = value }
+            case "vrrp_strict": global.vrrpStrict = true
+            case "vrrp_mcast_group4":
+                if let group = address(child, family: .ipv4) {
+                    if group.isMulticast {
+                        global.vrrpMulticastGroup4 = group
+                    } else {
+                        error(
+                            .invalidValue, child.arguments[0].location,
+                            "`vrrp_mcast_group4` needs a multicast address (224.0.0.0/4)")
+                    }
+                }
+            case "vrrp_mcast_group6":
+                if let group = address(child, family: .ipv6) {
+                    if group.isMulticast {
+                        global.vrrpMulticastGroup6 = group
+                    } else {
+                        error(
+                            .invalidValue, child.arguments[0].location,
+                            "`vrrp_mcast_group6` needs a multicast address (ff00::/8)")
+                    }
+                }
+            case "vrrp_check_unicast_src": global.vrrpCheckUnicastSource = true
+            case "vrrp_skip_check_adv_addr": global.vrrpSkipCheckAdvertAddresses = true
+            case "vrrp_startup_delay":
+                if let value = seconds(child, .zero ... .seconds(3600)) { global.vrrpStartupDelay = value }
+            case "vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
+                "vrrp_garp_master_refresh_repeat", "vrrp_garp_lower_prio_delay", "vrrp_garp_lower_prio_repeat",
+                "vrrp_garp_interval", "vrrp_gna_interval":
+                readGarp(String(name.dropFirst("vrrp_".count)), child, into: &global.vrrpGarp)
+            case "vrrp_down_timer_adverts":
+                if let value = integer(child, 1...100) { global.vrrpDownTimerAdverts = value }
+            case "vrrp_lower_prio_no_advert": global.vrrpLowerPriorityNoAdvert = boolean(child) ?? false
+            case "vrrp_higher_prio_send_advert": global.vrrpHigherPrioritySendAdvert = boolean(child) ?? false
+            case "vrrp_notify_priority_changes": global.vrrpNotifyPriorityChanges = boolean(child) ?? false
+            case "dynamic_interfaces": global.dynamicInterfaces = true
+            case "default_interface":
+                if let value = word(child, "an interface name") { global.defaultInterface = value }
+            case "notify_fifo": global.notifyFIFO = fifo(child)
+            case "notify_fifo_script": global.notifyFIFOScript = script(child)
+            case "vrrp_notify_fifo": global.vrrpNotifyFIFO = fifo(child)
+            case "vrrp_notify_fifo_script": global.vrrpNotifyFIFOScript = script(child)
+            case "lvs_notify_fifo": global.lvsNotifyFIFO = fifo(child)
+            case "lvs_notify_fifo_script": global.lvsNotifyFIFOScript = script(child)
+            case "vigil_lb_backend":
+                guard let value = word(child, "ipvs or nftables") else { break }
+                if let backend = VigilSettings.LoadBalancerBackend(rawValue: value) {
+                    global.vigil.loadBalancerBackend = backend
+                } else {
+                    error(
+                        .invalidValue, child.arguments[0].location,
+                        "`vigil_lb_backend` is ipvs or nftables, not '\(value)'")
+                }
+            case "vigil_metrics_listen":
+                global.vigil.metricsListen = word(
+                    child, "an address and port to serve metrics on, as in 127.0.0.1:9650")
+            default:
+                global.otherSettings.append(setting(child))
+            }
+        }
+        configuration.global = global
+    }
+
+    /// The `garp_*` settings, shared by `global_defs` (prefixed `vrrp_`) and `vrrp_instance`.
+    mutating func readGarp(_ name: String, _ statement: Statement, into garp: inout GratuitousARPSettings) {
+        switch name {
+        case "garp_master_delay":
+            if let value = integer(statement, 0...4294, "a time in whole seconds from 0 to 4294") {
+                garp.masterDelay = .seconds(value)
+            }
+        case "garp_master_repeat":
+            if let value = integer(statement, 0...Int(Int32.max), "a count of at least 1") {
+                garp.masterRepeat = max(value, 1)
+            }
+        case "garp_master_refresh":
+            if let value = integer(statement, 0...Int(UInt32.max), "a time in whole seconds (0 for no refresh)") {
+                garp.masterRefresh = .seconds(value)
+            }
+        case "garp_master_refresh_repeat":
+            if let value = integer(statement, 0...Int(Int32.max), "a count of at least 1") {
+                garp.masterRefreshRepeat = max(value, 1)
+            }
+        case "garp_lower_prio_delay":
+            if let value = integer(statement, 0...4294, "a time in whole seconds from 0 to 4294") {
+                garp.lowerPriorityDelay = .seconds(value)
+            }
+        case "garp_lower_prio_repeat":
+            if let value = integer(statement, 0...Int(Int32.max)) { garp.lowerPriorityRepeat = value }
+        case "garp_interval":
+            if let value = seconds(statement, .zero ... .seconds(1000)) { garp.interval = value }
+        case "gna_interval":
+            if let value = seconds(statement, .zero ... .seconds(1000)) { garp.naInterval = value }
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,76 @@
+extension ConfigurationBuilder {
+    mutating func buildTopLevel(_ statements: [Statement]) {
+        for (name, statement) in known(statements, in: .keepalived) {
+            switch name {
+            case "global_defs":
+                buildGlobalDefinitions(statement)
+            case "vrrp_instance":
+                buildInstance(statement)
+            case "vrrp_script":
+                buildVRRPScript(statement)
+            case "track_file", "vrrp_track_file":
+                buildTrackFile(statement)
+            case "vrrp_track_process":
+                buildTrackProcess(statement)
+            case "vrrp_sync_group":
+                buildSyncGroup(statement)
+            case "static_ipaddress":
+                configuration.staticAddresses += virtualAddresses(statement, family: nil, allowVMAC: false)
+            case "static_routes":
+                configuration.staticRoutes += routes(statement, virtual: false)
+            case "static_rules":
+                configuration.staticRules += rules(statement)
+            case "virtual_server_group":
+                buildVirtualServerGroup(statement)
+            case "virtual_server":
+                buildVirtualServer(statement)
+            case "SSL":
+                buildSSL(statement)
+            default:
+                // Blocks and keywords Vigil keeps as written: garp_group, bfd_instance, track_group,
+                // linkbeat_interfaces, interface_up_down_delays, net_namespace, instance, use_pid_dir, ...
+                keep(statement, into: &configuration.otherSettings)
+            }
+        }
+    }
+
+    /// Keeps a statement and, for a block, each of its lines, as settings.
+    func keep(_ statement: Statement, into settings: inout [Setting]) {
+        settings.append(setting(statement))
+        for child in statement.block ?? [] { keep(child, into: &settings) }
+    }
+
+    /// The one name a named block takes (`vrrp_instance VI_1`), or nil after reporting what is wrong.
+    mutating func blockName(_ statement: Statement, what: String) -> String? {
+        guard let first = statement.arguments.first else {
+            error(
+                .missingArgument, statement.location,
+                "`\(statement.name)` needs a name: \(statement.name) NAME { ... }; this block is ignored")
+            return nil
+        }
+        if statement.arguments.count > 1 {
+            warning(
+                .extraArgument, statement.arguments[1].location,
+                "`\(statement.name)` takes one name; '\(statement.arguments[1...].map(\.text).joined(separator: " "))' is ignored"
+            )
+        }
+        return first.text
+    }
+
+    mutating func buildSSL(_ statement: Statement) {
+        var ssl = SSLSettings(location: statement.location)
+        for (name, child) in known(statement.block ?? [], in: .ssl) {
+            switch name {
+            case "password": ssl.password = word(child, "the key's password")
+            case "ca": ssl.certificateAuthority = word(child, "a CA certificate file")
+            case "certificate": ssl.certificate = word(child, "a certificate file")
+            case "key": ssl.key = word(child, "a key file")
+            default: break
+            }
+        }
+        if configuration.ssl != nil {
+            warning(.duplicate, statement.location, "a second `SSL` block replaces the first; merge them into one")
+        }
+        configuration.ssl = ssl
+    }
+}

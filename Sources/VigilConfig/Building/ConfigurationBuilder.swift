@@ -1,0 +1,104 @@
+/// Turns the statement tree into a typed `Configuration`, reporting everything it cannot read. Every keyword is
+/// checked against keepalived 2.2.7's schema first: unknown and misplaced keywords, blocks where none belong and
+/// missing blocks are reported here, once, so the typed readers only see well-formed statements.
+struct ConfigurationBuilder {
+    var diagnostics: [Diagnostic] = []
+    var configuration = Configuration()
+
+    static func build(_ statements: [Statement]) -> (Configuration, [Diagnostic]) {
+        var builder = ConfigurationBuilder()
+        builder.buildTopLevel(statements)
+        return (builder.configuration, builder.diagnostics)
+    }
+
+    // MARK: - Reporting
+
+    mutating func report(
+        _ severity: Diagnostic.Severity, _ code: Diagnostic.Code, _ location: SourceLocation, _ message: String
+    ) {
+        diagnostics.append(Diagnostic(severity, code, at: location, message))
+    }
+
+    mutating func error(_ code: Diagnostic.Code, _ location: SourceLocation, _ message: String) {
+        report(.error, code, location, message)
+    }
+
+    mutating func warning(_ code: Diagnostic.Code, _ location: SourceLocation, _ message: String) {
+        report(.warning, code, location, message)
+    }
+
+    // MARK: - Keywords against the schema
+
+    /// The statements of a block that the schema knows, each with its schema entry and its canonical name.
+    /// Everything else is reported and dropped.
+    mutating func known(_ statements: [Statement], in schema: BlockSchema) -> [(name: String, statement: Statement)] {
+        var result = [(String, Statement)]()
+        result.reserveCapacity(statements.count)
+        for statement in statements {
+            guard let keyword = schema[statement.name] else {
+                reportUnknown(statement, in: schema)
+                continue
+            }
+            switch keyword.deprecation {
+            case .warning(let advice):
+                warning(.deprecatedKeyword, statement.location, "`\(keyword.name)` is deprecated; \(advice)")
+            case .note(let advice):
+                report(.note, .deprecatedKeyword, statement.location, "`\(keyword.name)` is deprecated; \(advice)")
+            case nil:
+                break
+            }
+            switch keyword.shape {
+            case .block, .list:
+                guard statement.block != nil else {
+                    error(
+                        .missingBlock, statement.location,
+                        "`\(keyword.name)` needs a block: write `\(keyword.name)\(statement.arguments.isEmpty ? "" : " ...") { ... }`"
+                    )
+                    continue
+                }
+            case .flag, .bool, .value, .script:
+                if let brace = statement.openBrace {
+                    error(
+                        .unexpectedBlock, brace,
+                        "`\(keyword.name)` does not open a block; the block after it is ignored")
+                    var stripped = statement
+                    stripped.block = nil
+                    result.append((keyword.canonicalName ?? keyword.name, stripped))
+                    continue
+                }
+            }
+            result.append((keyword.canonicalName ?? keyword.name, statement))
+        }
+        return result
+    }
+
+    private mutating func reportUnknown(_ statement: Statement, in schema: BlockSchema) {
+        let name = statement.name
+        let place = schema.context == "top level" ? "at the top level" : "in `\(schema.context)`"
+        let ignored = statement.block != nil ? "; this line and its block are ignored" : "; this line is ignored"
+        let elsewhere = KeywordIndex.shared.contexts(of: name).filter { $0 != schema.context }
+        if !elsewhere.isEmpty {
+            let places = Self.list(elsewhere.map { $0 == "top level" ? "the top level" : "`\($0)`" })
+            let effect = statement.block != nil ? "this block has no effect" : "this line has no effect"
+            warning(
+                .misplacedKeyword, statement.location,
+                "`\(name)` is only meaningful \(elsewhere == ["top level"] ? "at" : "inside") \(places); \(place) \(effect). Move it there"
+            )
+            return
+        }
+        var message = "unknown keyword `\(name)` \(place)\(ignored)"
+        if let suggestion = KeywordIndex.suggestion(for: name, among: schema.keywords.keys) {
+            message += ". Did you mean `\(suggestion)`?"
+        }
+        warning(.unknownKeyword, statement.location, message)
+    }
+
+    /// "a", "a or b", "a, b or c".
+    static func list(_ items: [String], conjunction: String = "or") -> String {
+        switch items.count {
+        case 0: return ""
+        case 1: return items[0]
+        default: return items.dropLast().joined(separator: ", ") + " \(conjunction) " + items.last!
+        }
+    }
+}

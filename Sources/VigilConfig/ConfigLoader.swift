@@ -1,0 +1,71 @@
+/// Reads a keepalived configuration from start to end: preprocess, parse, build the typed model, validate.
+public enum ConfigLoader {
+    public struct Options: Sendable {
+        public var configID: String
+        public var randomSeed: UInt64
+        public var fileSystem: any ConfigFileSystem
+        public var environment: any ValidationEnvironment
+
+        public init(
+            configID: String, randomSeed: UInt64 = 0x5eed, fileSystem: any ConfigFileSystem = LocalFileSystem(),
+            environment: any ValidationEnvironment = OfflineEnvironment()
+        ) {
+            self.configID = configID
+            self.randomSeed = randomSeed
+            self.fileSystem = fileSystem
+            self.environment = environment
+        }
+    }
+
+    public struct Result: Sendable {
+        public var configuration: Configuration
+        /// Every diagnostic, in the order of the files' lines.
+        public var diagnostics: [Diagnostic]
+
+        /// keepalived 2.2.7's `-t` exit code: 0 clean; 4 cannot run (missing file, fatal error); 6 scripts
+        /// without script security; 5 any other error or warning. Notes do not count.
+        public var configTestExitCode: Int32 {
+            if diagnostics.contains(where: { $0.severity == .fatal }) { return 4 }
+            if diagnostics.contains(where: { $0.code == .scriptSecurity }) { return 6 }
+            if diagnostics.contains(where: { $0.severity >= .warning }) { return 5 }
+            return 0
+        }
+
+        public var hasErrors: Bool { diagnostics.contains { $0.severity >= .error } }
+    }
+
+    public static func load(path: String, options: Options) -> Result {
+        let (lines, preprocessing) = Preprocessor.run(path: path, options: preprocessorOptions(options))
+        if preprocessing.contains(where: { $0.severity == .fatal }) {
+            return Result(configuration: Configuration(), diagnostics: preprocessing)
+        }
+        return finish(lines, preprocessing, options)
+    }
+
+    public static func load(text: String, name: String = "keepalived.conf", options: Options) -> Result {
+        let (lines, preprocessing) = Preprocessor.run(text: text, name: name, options: preprocessorOptions(options))
+        return finish(lines, preprocessing, options)
+    }
+
+    private static func preprocessorOptions(_ options: Options) -> Preprocessor.Options {
+        Preprocessor.Options(configID: options.configID, randomSeed: options.randomSeed, fileSystem: options.fileSystem)
+    }
+
+    private static func finish(_ lines: [LogicalLine], _ preprocessing: [Diagnostic], _ options: Options) -> Result {
+        let (statements, parsing) = Parser.parse(lines)
+        let (built, building) = ConfigurationBuilder.build(statements)
+        let (configuration, validation) = Validator.validate(built, environment: options.environment)
+        let all = preprocessing + parsing + building + validation
+        // Files in the order they were read, then line and column; diagnostics at one place keep their order.
+        var fileRank = [String: Int]()
+        for line in lines where fileRank[line.location.file] == nil { fileRank[line.location.file] = fileRank.count }
+        for diagnostic in all where fileRank[diagnostic.location.file] == nil {
+            fileRank[diagnostic.location.file] = fileRank.count
+        }
+        let diagnostics = all.enumerated().sorted { a, b in
+            let (x, y) = (a.element.location, b.element.location)
+            return (fileRank[x.file]!, x.line, x.column, a.offset) < (fileRank[y.file]!, y.line, y.column, b.offset)
+        }.map(\.element)
+        return Result(configuration: configuration, diagnostics: diagnostics)
+    }
+}

@@ -1,0 +1,91 @@
+/// `global_defs`: the settings that apply to the whole daemon. The common ones are typed; every other keyword
+/// keepalived accepts is kept in `otherSettings`.
+public struct GlobalDefinitions: Hashable, Sendable {
+    public var routerID: String?
+    public var notificationEmails: [String] = []
+    public var notificationEmailFrom: String?
+    public var smtpServer: SMTPServer?
+    public var smtpHeloName: String?
+    public var smtpConnectTimeout: Duration = .seconds(30)
+    public var smtpAlert: Bool?
+    public var smtpAlertVRRP: Bool?
+    public var smtpAlertChecker: Bool?
+
+    public var enableScriptSecurity = false
+    public var scriptUser: String?
+    public var scriptGroup: String?
+    public var startupScript: ScriptCommand?
+    public var shutdownScript: ScriptCommand?
+
+    public var vrrpVersion = 2
+    public var vrrpStrict = false
+    public var vrrpMulticastGroup4 = IPAddress.v4(0xe000_0012)
+    public var vrrpMulticastGroup6 = IPAddress("ff02::12")!
+    public var vrrpCheckUnicastSource = false
+    public var vrrpSkipCheckAdvertAddresses = false
+    public var vrrpStartupDelay: Duration = .zero
+    public var vrrpGarp = GratuitousARPSettings()
+    public var vrrpDownTimerAdverts = 3
+    public var vrrpLowerPriorityNoAdvert = false
+    public var vrrpHigherPrioritySendAdvert = false
+    public var vrrpNotifyPriorityChanges = false
+    public var dynamicInterfaces = false
+    public var defaultInterface = "eth0"
+
+    public var notifyFIFO: FIFOSpec?
+    public var notifyFIFOScript: ScriptCommand?
+    public var vrrpNotifyFIFO: FIFOSpec?
+    public var vrrpNotifyFIFOScript: ScriptCommand?
+    public var lvsNotifyFIFO: FIFOSpec?
+    public var lvsNotifyFIFOScript: ScriptCommand?
+
+    /// Vigil's own keywords (keepalived has none of these).
+    public var vigil = VigilSettings()
+
+    public var otherSettings: [Setting] = []
+    public var location: SourceLocation?
+
+    public init() {}
+}
+
+/// Keywords of Vigil's own in `global_defs`, all named `vigil_*`.
+public struct VigilSettings: Hashable, Sendable {
+    /// `vigil_lb_backend ipvs|nftables`: which kernel load balancer the checker programs.
+    public var loadBalancerBackend: LoadBalancerBackend?
+    /// `vigil_metrics_listen ADDRESS:PORT`: serve Prometheus metrics there.
+    public var metricsListen: String?
+
+    public enum LoadBalancerBackend: String, Hashable, Sendable {
+        case ipvs, nftables
+    }
+
+    public init() {}
+}
+
+public struct SMTPServer: Hashable, Sendable {
+    /// A numeric address or a host name.
+    public var host: String
+    public var port: UInt16 = 25
+}
+
+/// When and how often a new master announces its addresses.
+public struct GratuitousARPSettings: Hashable, Sendable {
+    /// Second burst after becoming master (`garp_master_delay`, 5 s; 0 = none).
+    public var masterDelay: Duration = .seconds(5)
+    /// Packets per address in each burst (`garp_master_repeat`, 5).
+    public var masterRepeat = 5
+    /// Periodic refresh while master (`garp_master_refresh`, 0 = off).
+    public var masterRefresh: Duration = .zero
+    /// Packets per address in each refresh (`garp_master_refresh_repeat`, 1).
+    public var masterRefreshRepeat = 1
+    /// After a lower-priority advert is heard (`garp_lower_prio_delay`, defaults to `masterDelay`).
+    public var lowerPriorityDelay: Duration?
+    /// (`garp_lower_prio_repeat`, defaults to `masterRepeat`).
+    public var lowerPriorityRepeat: Int?
+    /// Gap between gratuitous ARP packets (`vrrp_garp_interval`, 0).
+    public var interval: Duration = .zero
+    /// Gap between unsolicited neighbour advertisements (`vrrp_gna_interval`, 0).
+    public var naInterval: Duration = .zero
+
+    public init() {}
+}

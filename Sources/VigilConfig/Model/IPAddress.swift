@@ -1,0 +1,166 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// An IPv4 or IPv6 address as a value. Parsing uses the C library's `inet_pton`, which is a pure function.
+public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// Host byte order.
+    case v4(UInt32)
+    /// Network byte order: `high` holds bytes 0..7, `low` bytes 8..15.
+    case v6(high: UInt64, low: UInt64)
+
+    public enum Family: String, Hashable, Sendable, CustomStringConvertible {
+        case ipv4 = "IPv4"
+        case ipv6 = "IPv6"
+        public var description: String { rawValue }
+    }
+
+    public var family: Family {
+        switch self {
+        case .v4: .ipv4
+        case .v6: .ipv6
+        }
+    }
+
+    /// Parses a dotted quad or an IPv6 literal (no brackets, no zone).
+    public init?(_ text: some StringProtocol) {
+        let string = String(text)
+        if string.contains(":") {
+            var buffer = in6_addr()
+            guard inet_pton(AF_INET6, string, &buffer) == 1 else { return nil }
+            self.init(bytes: withUnsafeBytes(of: &buffer) { Array($0) })
+        } else {
+            // inet_pton accepts only the strict dotted quad, which is what keepalived accepts too.
+            var buffer = in_addr()
+            guard inet_pton(AF_INET, string, &buffer) == 1 else { return nil }
+            self = .v4(UInt32(bigEndian: buffer.s_addr))
+        }
+    }
+
+    /// Builds an address from 4 or 16 network-order bytes.
+    public init?(bytes: some Collection<UInt8>) {
+        let b = Array(bytes)
+        switch b.count {
+        case 4:
+            self = .v4(UInt32(b[0]) << 24 | UInt32(b[1]) << 16 | UInt32(b[2]) << 8 | UInt32(b[3]))
+        case 16:
+            var high: UInt64 = 0
+            var low: UInt64 = 0
+            for i in 0..<8 { high = high << 8 | UInt64(b[i]) }
+            for i in 8..<16 { low = low << 8 | UInt64(b[i]) }
+            self = .v6(high: high, low: low)
+        default:
+            return nil
+        }
+    }
+
+    /// The address in network byte order: 4 or 16 bytes.
+    public var bytes: [UInt8] {
+        switch self {
+        case .v4(let value):
+            return [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)]
+        case .v6(let high, let low):
+            var out = [UInt8]()
+            out.reserveCapacity(16)
+            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(high >> UInt64(shift) & 0xff)) }
+            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(low >> UInt64(shift) & 0xff)) }
+            return out
+        }
+    }
+
+    public var maximumPrefixLength: Int { family == .ipv4 ? 32 : 128 }
+
+    public var isMulticast: Bool {
+        switch self {
+        case .v4(let v): v >> 28 == 0xe
+        case .v6(let high, _): high >> 56 == 0xff
+        }
+    }
+
+    public var isLinkLocal: Bool {
+        switch self {
+        case .v4(let v): v >> 16 == 0xa9fe
+        case .v6(let high, _): high >> 54 == 0x3fa  // fe80::/10
+        }
+    }
+
+    public var isUnspecified: Bool {
+        switch self {
+        case .v4(let v): v == 0
+        case .v6(let high, let low): high == 0 && low == 0
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .v4(let v):
+            return "\(v >> 24).\(v >> 16 & 0xff).\(v >> 8 & 0xff).\(v & 0xff)"
+        case .v6:
+            var raw = in6_addr()
+            let b = bytes
+            withUnsafeMutableBytes(of: &raw) { buffer in
+                for i in 0..<16 { buffer[i] = b[i] }
+            }
+            var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            _ = inet_ntop(AF_INET6, &raw, &text, socklen_t(text.count))
+            return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+
+    /// Orders IPv4 before IPv6, then numerically: the order VRRP uses to compare primary addresses.
+    public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
+        switch (lhs, rhs) {
+        case (.v4(let a), .v4(let b)): a < b
+        case (.v4, .v6): true
+        case (.v6, .v4): false
+        case (.v6(let ah, let al), .v6(let bh, let bl)): (ah, al) < (bh, bl)
+        }
+    }
+}
+
+/// An address with a prefix length, as in `198.51.100.10/24`.
+public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
+    public var address: IPAddress
+    public var length: Int
+
+    public init(address: IPAddress, length: Int) {
+        self.address = address
+        self.length = length
+    }
+
+    /// Parses `ADDR` or `ADDR/LEN`; without a length the prefix is a host prefix (32 or 128).
+    public init?(_ text: some StringProtocol) {
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let address = IPAddress(parts[0]) else { return nil }
+        var length = address.maximumPrefixLength
+        if parts.count == 2 {
+            guard let value = Int(parts[1]), (0...address.maximumPrefixLength).contains(value) else { return nil }
+            length = value
+        }
+        self.init(address: address, length: length)
+    }
+
+    public var description: String { "\(address)/\(length)" }
+
+    /// True when `other` lies inside this prefix.
+    public func contains(_ other: IPAddress) -> Bool {
+        switch (address, other) {
+        case (.v4(let a), .v4(let b)):
+            guard length > 0 else { return true }
+            let mask: UInt32 = length >= 32 ? .max : ~(UInt32.max >> UInt32(length))
+            return a & mask == b & mask
+        case (.v6(let ah, let al), .v6(let bh, let bl)):
+            if length <= 64 {
+                let mask: UInt64 = length == 0 ? 0 : (length >= 64 ? .max : ~(UInt64.max >> UInt64(length)))
+                return ah & mask == bh & mask
+            }
+            let lowLength = length - 64
+            let mask: UInt64 = lowLength >= 64 ? .max : ~(UInt64.max >> UInt64(lowLength))
+            return ah == bh && al & mask == bl & mask
+        default:
+            return false
+        }
+    }
+}

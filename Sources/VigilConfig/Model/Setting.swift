@@ -1,0 +1,50 @@
+/// A keyword keepalived accepts that Vigil keeps as written rather than as a typed field: its name, its
+/// arguments and where it stands, so nothing in a file is lost and `config dump` can show it.
+public struct Setting: Hashable, Sendable {
+    public var name: String
+    public var arguments: [String]
+    public var location: SourceLocation
+
+    public init(name: String, arguments: [String], location: SourceLocation) {
+        self.name = name
+        self.arguments = arguments
+        self.location = location
+    }
+}
+
+/// A command line from a script keyword (`notify_master`, `script`, `misc_path`, ...), split as keepalived splits
+/// it: the program and its arguments, and the user and group it runs as when the line names them.
+public struct ScriptCommand: Hashable, Sendable, CustomStringConvertible {
+    /// The program first, then its arguments. Never empty.
+    public var arguments: [String]
+    public var user: String?
+    public var group: String?
+    public var location: SourceLocation
+
+    public init(arguments: [String], user: String? = nil, group: String? = nil, location: SourceLocation) {
+        self.arguments = arguments
+        self.user = user
+        self.group = group
+        self.location = location
+    }
+
+    public var program: String { arguments[0] }
+
+    /// Whether the command needs `/bin/sh -c`: keepalived's samples use shell syntax such as `</dev/tcp/host/80`.
+    public var needsShell: Bool {
+        let shellCharacters: Set<Character> = ["<", ">", "|", "&", ";", "$", "`", "(", ")", "*", "?", "[", "~"]
+        return arguments.contains { argument in argument.contains { shellCharacters.contains($0) } }
+    }
+
+    public var description: String {
+        arguments.map { $0.contains(" ") || $0.isEmpty ? "'\($0)'" : $0 }.joined(separator: " ")
+    }
+}
+
+/// A FIFO keepalived writes state lines into, with the owner it should have.
+public struct FIFOSpec: Hashable, Sendable {
+    public var path: String
+    public var user: String?
+    public var group: String?
+    public var location: SourceLocation
+}

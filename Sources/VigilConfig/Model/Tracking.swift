@@ -1,0 +1,86 @@
+/// `vrrp_script NAME { ... }`: a check run periodically whose result moves priority or causes FAULT.
+public struct VRRPScript: Hashable, Sendable {
+    public var name: String
+    public var location: SourceLocation
+    public var command: ScriptCommand?
+    public var interval: Duration = .seconds(1)
+    /// nil means: the interval.
+    public var timeout: Duration?
+    public var weight = 0
+    public var reverse = false
+    public var rise = 1
+    public var fall = 1
+    public var user: String?
+    public var group: String?
+    public var initFail = false
+
+    public init(name: String, location: SourceLocation) {
+        self.name = name
+        self.location = location
+    }
+
+    public var effectiveTimeout: Duration { timeout ?? interval }
+}
+
+/// `track_file NAME { file PATH  weight W [reverse]  init_file [V] [overwrite] }`.
+public struct TrackFile: Hashable, Sendable {
+    public var name: String
+    public var location: SourceLocation
+    public var path: String?
+    public var weight = 1
+    public var reverse = false
+    public var initialValue: Int?
+    public var overwrite = false
+
+    public init(name: String, location: SourceLocation) {
+        self.name = name
+        self.location = location
+    }
+}
+
+/// `vrrp_track_process NAME { ... }`: whether enough copies of a process run.
+public struct TrackProcess: Hashable, Sendable {
+    public var name: String
+    public var location: SourceLocation
+    public var process: String?
+    public var parameters: [String] = []
+    public var parameterMatch: ParameterMatch = .exact
+    public var weight = 0
+    public var reverse = false
+    public var quorum = 1
+    public var quorumMaximum: Int?
+    public var delay: Duration?
+    public var terminateDelay: Duration?
+    public var forkDelay: Duration?
+    public var fullCommand = false
+
+    public enum ParameterMatch: String, Hashable, Sendable {
+        case exact, initial, partial
+    }
+
+    public init(name: String, location: SourceLocation) {
+        self.name = name
+        self.location = location
+    }
+}
+
+/// `vrrp_sync_group NAME { group { ... } ... }`: instances that change state together.
+public struct SyncGroup: Hashable, Sendable {
+    public var name: String
+    public var location: SourceLocation
+    public var members: [Token] = []
+    public var trackInterfaces: [TrackedInterface] = []
+    public var trackScripts: [TrackedReference] = []
+    public var trackFiles: [TrackedReference] = []
+    public var trackProcesses: [TrackedReference] = []
+    public var trackBFDs: [TrackedReference] = []
+    public var notify = NotifyScripts()
+    public var smtpAlert: Bool?
+    public var notifyPriorityChanges: Bool?
+    public var trackingWeight = false
+
+    public init(name: String, location: SourceLocation) {
+        self.name = name
+        self.location = location
+    }
+}

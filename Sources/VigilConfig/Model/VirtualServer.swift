@@ -1,0 +1,226 @@
+/// `virtual_server IP PORT | fwmark N | group NAME { ... }`: a service the kernel load balancer offers, and the
+/// real servers behind it. Timing and other inherited settings are already cascaded into each real server and
+/// checker.
+public struct VirtualServer: Hashable, Sendable {
+    public enum Address: Hashable, Sendable, CustomStringConvertible {
+        case socket(IPAddress, port: UInt16)
+        case firewallMark(UInt32)
+        case group(String)
+
+        public var description: String {
+            switch self {
+            case .socket(let address, let port):
+                address.family == .ipv6 ? "[\(address)]:\(port)" : "\(address):\(port)"
+            case .firewallMark(let mark): "FWM \(mark)"
+            case .group(let name): "group \(name)"
+            }
+        }
+    }
+
+    public enum ForwardingMethod: String, Hashable, Sendable {
+        case nat = "NAT", directRouting = "DR", tunnel = "TUN"
+    }
+
+    public enum TransportProtocol: String, Hashable, Sendable {
+        case tcp = "TCP", udp = "UDP", sctp = "SCTP"
+    }
+
+    public static let schedulers: Set<String> = [
+        "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "sh", "mh", "dh", "sed", "nq", "fo", "ovf", "twos",
+    ]
+
+    public var address: Address
+    public var location: SourceLocation
+    public var family: IPAddress.Family?
+    public var scheduler = "wlc"
+    public var forwardingMethod: ForwardingMethod = .nat
+    public var transportProtocol: TransportProtocol = .tcp
+    public var persistenceTimeout: Duration?
+    public var persistenceGranularity: String?
+    public var persistenceEngine: String?
+    public var delayLoop: Duration = .seconds(60)
+    public var weight = 1
+    public var quorum = 1
+    public var hysteresis = 0
+    public var alpha = false
+    public var omega = false
+    public var quorumUp: ScriptCommand?
+    public var quorumDown: ScriptCommand?
+    public var inhibitOnFailure = false
+    public var sorryServer: SorryServer?
+    public var virtualhost: String?
+    public var smtpAlert: Bool?
+    public var operationMode = false
+    public var haSuspend = false
+    public var realServers: [RealServer] = []
+    public var otherSettings: [Setting] = []
+
+    public init(address: Address, location: SourceLocation) {
+        self.address = address
+        self.location = location
+    }
+}
+
+public struct SorryServer: Hashable, Sendable {
+    public var address: IPAddress
+    public var port: UInt16?
+    public var inhibit = false
+    public var forwardingMethod: VirtualServer.ForwardingMethod?
+}
+
+/// `real_server IP [PORT] { ... }`.
+public struct RealServer: Hashable, Sendable {
+    public var address: IPAddress
+    public var port: UInt16?
+    public var location: SourceLocation
+    public var weight = 1
+    public var forwardingMethod: VirtualServer.ForwardingMethod = .nat
+    public var inhibitOnFailure = false
+    public var notifyUp: ScriptCommand?
+    public var notifyDown: ScriptCommand?
+    public var alpha = false
+    public var upperThreshold: Int?
+    public var lowerThreshold: Int?
+    /// Real servers send mail by default; `smtp_alert off` silences them.
+    public var smtpAlert = true
+    public var virtualhost: String?
+    public var checkers: [Checker] = []
+    public var otherSettings: [Setting] = []
+
+    public init(address: IPAddress, port: UInt16?, location: SourceLocation) {
+        self.address = address
+        self.port = port
+        self.location = location
+    }
+}
+
+/// One health check of a real server, with its timing resolved from checker, real server, virtual server and
+/// keepalived's defaults.
+public struct Checker: Hashable, Sendable {
+    public var kind: Kind
+    public var location: SourceLocation
+    public var timing = Timing()
+    public var connectIP: IPAddress?
+    public var connectPort: UInt16?
+    public var bindTo: IPAddress?
+    public var bindPort: UInt16?
+    public var bindInterface: String?
+    public var firewallMark: UInt32?
+    public var alpha = false
+    public var logAllFailures = false
+    public var otherSettings: [Setting] = []
+
+    public init(kind: Kind, location: SourceLocation) {
+        self.kind = kind
+        self.location = location
+    }
+
+    public struct Timing: Hashable, Sendable {
+        public var delayLoop: Duration = .seconds(60)
+        public var connectTimeout: Duration = .seconds(5)
+        public var retry = 1
+        public var delayBeforeRetry: Duration = .seconds(1)
+        public var warmup: Duration?
+    }
+
+    public enum Kind: Hashable, Sendable {
+        case tcp
+        case http(HTTPCheck)
+        case https(HTTPCheck)
+        case udp(UDPCheck)
+        case ping
+        case dns(DNSCheck)
+        case smtp(SMTPCheck)
+        case misc(MiscCheck)
+        case file(FileCheck)
+        case bfd(name: String)
+
+        public var keyword: String {
+            switch self {
+            case .tcp: "TCP_CHECK"
+            case .http: "HTTP_GET"
+            case .https: "SSL_GET"
+            case .udp: "UDP_CHECK"
+            case .ping: "PING_CHECK"
+            case .dns: "DNS_CHECK"
+            case .smtp: "SMTP_CHECK"
+            case .misc: "MISC_CHECK"
+            case .file: "FILE_CHECK"
+            case .bfd: "BFD_CHECK"
+            }
+        }
+    }
+}
+
+public struct HTTPCheck: Hashable, Sendable {
+    public var urls: [URLCheck] = []
+    public var virtualhost: String?
+    public var httpProtocol: String?
+    public var enableSNI = false
+    public var fastRecovery = false
+
+    public struct URLCheck: Hashable, Sendable {
+        public var path: String
+        /// MD5 of the body, 32 lower-case hex digits.
+        public var digest: String?
+        /// Accepted status codes; empty means 200-299.
+        public var statusCodes: [ClosedRange<Int>] = []
+        public var virtualhost: String?
+        public var regex: String?
+        public var regexNoMatch = false
+        public var location: SourceLocation
+    }
+}
+
+public struct UDPCheck: Hashable, Sendable {
+    public var payload: [UInt8] = []
+    /// Expected reply as hex, `x`/`X` nibbles matching anything; nil when no reply is required.
+    public var requireReply: String?
+    public var minimumReplyLength = 0
+    public var maximumReplyLength = 255
+}
+
+public struct DNSCheck: Hashable, Sendable {
+    public var type = "SOA"
+    public var name = "."
+}
+
+public struct SMTPCheck: Hashable, Sendable {
+    public var heloName = "smtpchecker.keepalived.org"
+}
+
+public struct MiscCheck: Hashable, Sendable {
+    public var command: ScriptCommand?
+    public var timeout: Duration?
+    public var dynamic = false
+    public var user: String?
+    public var group: String?
+}
+
+public struct FileCheck: Hashable, Sendable {
+    public var trackFile: String?
+    public var weight: Int?
+    public var reverse = false
+}
+
+/// `virtual_server_group NAME { ... }`.
+public struct VirtualServerGroup: Hashable, Sendable {
+    public var name: String
+    public var location: SourceLocation
+    public var entries: [Entry] = []
+
+    public enum Entry: Hashable, Sendable {
+        /// An address or an inclusive range of addresses, with an optional port.
+        case addresses(first: IPAddress, last: IPAddress, port: UInt16?)
+        case firewallMark(UInt32, family: IPAddress.Family?)
+    }
+}
+
+/// The global `SSL { }` block used by `SSL_GET`.
+public struct SSLSettings: Hashable, Sendable {
+    public var password: String?
+    public var certificateAuthority: String?
+    public var certificate: String?
+    public var key: String?
+    public var location: SourceLocation
+}

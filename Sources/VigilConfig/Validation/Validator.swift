@@ -1,0 +1,391 @@
+/// Cross-checks a built configuration with keepalived's rules: values that depend on each other, names that refer
+/// to other blocks, and (when the environment can say) interfaces, scripts and users on this machine. It also
+/// resolves what instances inherit from `global_defs`, so the result needs no further defaulting.
+struct Validator {
+    var configuration: Configuration
+    let environment: any ValidationEnvironment
+    var diagnostics: [Diagnostic] = []
+
+    static func validate(
+        _ configuration: Configuration, environment: any ValidationEnvironment
+    ) -> (
+        Configuration, [Diagnostic]
+    ) {
+        var validator = Validator(configuration: configuration, environment: environment)
+        validator.run()
+        return (validator.configuration, validator.diagnostics)
+    }
+
+    mutating func report(
+        _ severity: Diagnostic.Severity, _ code: Diagnostic.Code, _ location: SourceLocation, _ message: String
+    ) {
+        diagnostics.append(Diagnostic(severity, code, at: location, message))
+    }
+
+    mutating func run() {
+        for index in configuration.instances.indices {
+            var instance = configuration.instances[index]
+            inherit(into: &instance)
+            checkInstance(&instance)
+            configuration.instances[index] = instance
+        }
+        configuration.instances.removeAll { $0.virtualRouterID == nil }
+        checkDuplicateRouterIDs()
+        checkSyncGroups()
+        checkStaticAddresses()
+        checkVirtualServers()
+        checkScripts()
+    }
+
+    // MARK: - Instances
+
+    /// Settings an instance takes from `global_defs` when it does not set them itself.
+    mutating func inherit(into instance: inout VRRPInstance) {
+        let global = configuration.global
+        if !instance.versionWasSet { instance.version = global.vrrpVersion }
+        let set = instance.keywordLocations
+        if set["garp_master_delay"] == nil { instance.garp.masterDelay = global.vrrpGarp.masterDelay }
+        if set["garp_master_repeat"] == nil { instance.garp.masterRepeat = global.vrrpGarp.masterRepeat }
+        if set["garp_master_refresh"] == nil { instance.garp.masterRefresh = global.vrrpGarp.masterRefresh }
+        if set["garp_master_refresh_repeat"] == nil {
+            instance.garp.masterRefreshRepeat = global.vrrpGarp.masterRefreshRepeat
+        }
+        if set["garp_lower_prio_delay"] == nil { instance.garp.lowerPriorityDelay = global.vrrpGarp.lowerPriorityDelay }
+        if set["garp_lower_prio_repeat"] == nil {
+            instance.garp.lowerPriorityRepeat = global.vrrpGarp.lowerPriorityRepeat
+        }
+        instance.garp.interval = global.vrrpGarp.interval
+        instance.garp.naInterval = global.vrrpGarp.naInterval
+        if instance.downTimerAdverts == nil { instance.downTimerAdverts = global.vrrpDownTimerAdverts }
+        if instance.strictMode == nil { instance.strictMode = global.vrrpStrict }
+        if instance.skipCheckAdvertAddresses == nil {
+            instance.skipCheckAdvertAddresses = global.vrrpSkipCheckAdvertAddresses
+        }
+        if instance.lowerPriorityNoAdvert == nil { instance.lowerPriorityNoAdvert = global.vrrpLowerPriorityNoAdvert }
+        if instance.higherPrioritySendAdvert == nil {
+            instance.higherPrioritySendAdvert = global.vrrpHigherPrioritySendAdvert
+        }
+        if instance.notifyPriorityChanges == nil { instance.notifyPriorityChanges = global.vrrpNotifyPriorityChanges }
+        if global.vrrpCheckUnicastSource { instance.checkUnicastSource = true }
+        if instance.unicastPeers.contains(where: { $0.minimumTTL != nil || $0.maximumTTL != nil }) {
+            instance.checkUnicastSource = true
+        }
+    }
+
+    mutating func checkInstance(_ instance: inout VRRPInstance) {
+        let name = instance.name
+        guard instance.virtualRouterID != nil else {
+            report(
+                .error, .missingSetting, instance.location,
+                "`vrrp_instance \(name)` has no `virtual_router_id`, so it cannot run; add virtual_router_id 1-255 (the same on every node of this router)"
+            )
+            return
+        }
+        let strict = instance.strictMode ?? false
+        let family = instance.family
+
+        if instance.interface == nil && !instance.isUnicast {
+            report(
+                .error, .missingSetting, instance.location,
+                "`vrrp_instance \(name)` has no `interface`; add the interface its adverts go out on")
+        }
+        if let interface = instance.interface, environment.interfaceExists(interface) == false {
+            report(
+                .warning, .missingInterface, instance.location(of: "interface"),
+                "interface \(interface) for vrrp_instance \(name) does not exist on this machine; the instance stays in FAULT until it appears"
+            )
+        }
+        for tracked in instance.trackInterfaces where environment.interfaceExists(tracked.name) == false {
+            report(
+                .warning, .missingInterface, tracked.location,
+                "tracked interface \(tracked.name) of \(name) does not exist on this machine")
+        }
+        for address in instance.virtualAddresses + instance.excludedVirtualAddresses {
+            if let device = address.device, environment.interfaceExists(device) == false {
+                report(
+                    .warning, .missingInterface, address.location,
+                    "interface \(device) for the address \(address.prefix.address) does not exist on this machine")
+            }
+        }
+        for route in instance.virtualRoutes {
+            if let device = route.device, environment.interfaceExists(device) == false {
+                report(
+                    .warning, .missingInterface, route.location,
+                    "interface \(device) for this route does not exist on this machine")
+            }
+        }
+
+        // Version and family.
+        if family == .ipv6 && instance.version == 2 {
+            report(
+                .error, .familyMismatch,
+                instance.location(of: instance.versionWasSet ? "version" : "virtual_ipaddress"),
+                "VRRP version 2 carries IPv4 only (RFC 3768) but \(name) has IPv6 addresses; add `version 3` to the instance"
+            )
+            instance.version = 3
+        }
+        for peer in instance.unicastPeers where peer.address.family != family {
+            report(
+                .error, .familyMismatch, peer.location,
+                "unicast peer \(peer.address) is \(peer.address.family) but \(name) speaks \(family); peers must be the instance's family"
+            )
+        }
+        if let source = instance.unicastSourceIP, source.family != family {
+            report(
+                .error, .familyMismatch, instance.location(of: "unicast_src_ip"),
+                "unicast_src_ip \(source) is \(source.family) but \(name) speaks \(family)")
+        }
+        if instance.unicastTTL != nil && !instance.isUnicast {
+            report(
+                .warning, .ignoredSetting, instance.location(of: "unicast_ttl"),
+                "`unicast_ttl` only applies with `unicast_peer`; it is ignored")
+            instance.unicastTTL = nil
+        }
+
+        // Advertisement interval per version.
+        let interval = instance.advertisementInterval
+        if instance.version == 2 {
+            let (wholeSeconds, attoseconds) = interval.components
+            if attoseconds != 0 {
+                let rounded = max(1, Int64((Double(wholeSeconds) + Double(attoseconds) / 1e18).rounded()))
+                report(
+                    .warning, .invalidValue, instance.location(of: "advert_int"),
+                    "VRRP version 2 advertises whole seconds; advert_int \(ConfigurationBuilder.format(interval)) of \(name) is rounded to \(rounded). Use `version 3` for sub-second intervals"
+                )
+                instance.advertisementInterval = .seconds(rounded)
+            }
+        } else {
+            let centiseconds = Self.centiseconds(interval)
+            if centiseconds > 4095 {
+                report(
+                    .error, .outOfRange, instance.location(of: "advert_int"),
+                    "VRRP version 3 carries at most 40.95 s; advert_int \(ConfigurationBuilder.format(interval)) of \(name) is set to 40.95"
+                )
+                instance.advertisementInterval = .milliseconds(40950)
+            } else if interval != .milliseconds(centiseconds * 10) {
+                report(
+                    .warning, .invalidValue, instance.location(of: "advert_int"),
+                    "VRRP version 3 counts in hundredths of a second; advert_int \(ConfigurationBuilder.format(interval)) is rounded to \(ConfigurationBuilder.format(.milliseconds(centiseconds * 10)))"
+                )
+                instance.advertisementInterval = .milliseconds(centiseconds * 10)
+            }
+        }
+
+        if instance.virtualAddresses.isEmpty {
+            if instance.version == 3 || strict {
+                report(
+                    .error, .missingSetting, instance.location,
+                    "\(name) has no `virtual_ipaddress`; VRRP version 3 needs at least one address")
+            } else {
+                report(
+                    .warning, .missingSetting, instance.location,
+                    "\(name) has no `virtual_ipaddress`; it would protect nothing. Add the addresses it holds")
+            }
+        }
+
+        // Authentication.
+        if let authentication = instance.authentication {
+            let at = instance.location(of: "authentication")
+            if strict {
+                report(.warning, .ignoredSetting, at, "strict mode (RFC 5798) allows no authentication; it is ignored")
+                instance.authentication = nil
+            } else if instance.version == 3 {
+                report(
+                    .warning, .ignoredSetting, at,
+                    "VRRP version 3 has no authentication; the `authentication` block of \(name) is ignored")
+                instance.authentication = nil
+            } else if case .ah = authentication, family == .ipv6 {
+                report(.warning, .ignoredSetting, at, "AH authentication is IPv4 only; it is ignored")
+                instance.authentication = nil
+            } else if case .ah = authentication, instance.initialState == .master, instance.priority != 255 {
+                report(
+                    .warning, .conflict, instance.location(of: "state"),
+                    "with AH authentication \(name) must hear an advert before taking over, so it starts as BACKUP instead of MASTER"
+                )
+                instance.initialState = .backup
+            }
+        }
+
+        // Preemption and the address owner.
+        if instance.priority == 255 && instance.nopreempt {
+            report(
+                .warning, .conflict, instance.location(of: "nopreempt"),
+                "`nopreempt` has no effect with priority 255: the address owner always takes over. Lower the priority or remove nopreempt"
+            )
+            instance.nopreempt = false
+        }
+        if instance.priority == 255 && instance.preemptDelay > .zero {
+            report(
+                .warning, .conflict, instance.location(of: "preempt_delay"),
+                "`preempt_delay` has no effect with priority 255: the address owner takes over at once")
+            instance.preemptDelay = .zero
+        }
+        if strict && (instance.initialState == .master) != (instance.priority == 255) {
+            report(
+                .warning, .conflict, instance.location(of: "state"),
+                "strict mode: only the address owner (priority 255) may start as MASTER; \(name) starts as \(instance.priority == 255 ? "MASTER" : "BACKUP")"
+            )
+            instance.initialState = instance.priority == 255 ? .master : .backup
+        }
+
+        // References to trackers.
+        for reference in instance.trackScripts where configuration.script(named: reference.name) == nil {
+            report(
+                .warning, .unknownReference, reference.location,
+                "\(name) tracks script \(reference.name), but no `vrrp_script \(reference.name)` is defined\(suggest(reference.name, configuration.vrrpScripts.map(\.name))); it is ignored"
+            )
+        }
+        instance.trackScripts.removeAll { configuration.script(named: $0.name) == nil }
+        for reference in instance.trackFiles
+        where !configuration.trackFiles.contains(where: { $0.name == reference.name }) {
+            report(
+                .warning, .unknownReference, reference.location,
+                "\(name) tracks file \(reference.name), but no `track_file \(reference.name)` is defined; it is ignored"
+            )
+        }
+        instance.trackFiles.removeAll { reference in !configuration.trackFiles.contains { $0.name == reference.name } }
+        for reference in instance.trackProcesses
+        where !configuration.trackProcesses.contains(where: { $0.name == reference.name }) {
+            report(
+                .warning, .unknownReference, reference.location,
+                "\(name) tracks process \(reference.name), but no `vrrp_track_process \(reference.name)` is defined; it is ignored"
+            )
+        }
+        instance.trackProcesses.removeAll { reference in
+            !configuration.trackProcesses.contains { $0.name == reference.name }
+        }
+    }
+
+    static func centiseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 100 + (attoseconds + 5_000_000_000_000_000) / 10_000_000_000_000_000
+    }
+
+    func suggest(_ name: String, _ candidates: [String]) -> String {
+        KeywordIndex.suggestion(for: name, among: candidates).map { " (did you mean \($0)?)" } ?? ""
+    }
+
+    /// Two instances may not share a VRID on one interface and family: their adverts would be one router's.
+    mutating func checkDuplicateRouterIDs() {
+        var seen = [String: VRRPInstance]()
+        for instance in configuration.instances {
+            guard let vrid = instance.virtualRouterID else { continue }
+            let interface = instance.interface ?? "(unicast \(instance.unicastSourceIP.map(\.description) ?? "-"))"
+            let key = "\(vrid)|\(instance.family)|\(interface)"
+            if let first = seen[key] {
+                report(
+                    .error, .duplicateVRID, instance.location(of: "virtual_router_id"),
+                    "\(first.name) and \(instance.name) both use VRID \(vrid) with \(instance.family) on interface \(interface); give one of them another virtual_router_id"
+                )
+            } else {
+                seen[key] = instance
+            }
+        }
+    }
+
+    // MARK: - Sync groups
+
+    mutating func checkSyncGroups() {
+        var memberOf = [String: String]()
+        var kept = [SyncGroup]()
+        for var group in configuration.syncGroups {
+            var members = [Token]()
+            for member in group.members {
+                guard configuration.instance(named: member.text) != nil else {
+                    report(
+                        .warning, .unknownReference, member.location,
+                        "sync group \(group.name) lists \(member.text), but no `vrrp_instance \(member.text)` is defined\(suggest(member.text, configuration.instances.map(\.name))); it is ignored"
+                    )
+                    continue
+                }
+                if let other = memberOf[member.text] {
+                    report(
+                        .error, .conflict, member.location,
+                        "\(member.text) is already in sync group \(other); an instance belongs to one group at most")
+                    continue
+                }
+                memberOf[member.text] = group.name
+                members.append(member)
+            }
+            group.members = members
+            if members.isEmpty {
+                report(
+                    .warning, .missingSetting, group.location,
+                    "sync group \(group.name) has no instances, so it is removed; list them in `group { ... }`")
+                continue
+            }
+            if members.count == 1 {
+                report(
+                    .warning, .noEffect, group.location,
+                    "sync group \(group.name) has only one instance (\(members[0].text)), so it synchronises nothing")
+            }
+            for reference in group.trackScripts where configuration.script(named: reference.name) == nil {
+                report(
+                    .warning, .unknownReference, reference.location,
+                    "sync group \(group.name) tracks script \(reference.name), but no `vrrp_script \(reference.name)` is defined; it is ignored"
+                )
+            }
+            group.trackScripts.removeAll { configuration.script(named: $0.name) == nil }
+            for tracked in group.trackInterfaces where environment.interfaceExists(tracked.name) == false {
+                report(
+                    .warning, .missingInterface, tracked.location,
+                    "tracked interface \(tracked.name) of sync group \(group.name) does not exist on this machine")
+            }
+            kept.append(group)
+        }
+        configuration.syncGroups = kept
+    }
+
+    // MARK: - Static addresses and routes
+
+    mutating func checkStaticAddresses() {
+        let defaultInterface = configuration.global.defaultInterface
+        for address in configuration.staticAddresses {
+            let device = address.device ?? defaultInterface
+            if environment.interfaceExists(device) == false {
+                report(
+                    .warning, .missingInterface, address.location,
+                    "interface \(device) for the static address \(address.prefix.address) does not exist on this machine"
+                )
+            }
+        }
+        for route in configuration.staticRoutes {
+            if let device = route.device, environment.interfaceExists(device) == false {
+                report(
+                    .warning, .missingInterface, route.location,
+                    "interface \(device) for this static route does not exist on this machine")
+            }
+        }
+    }
+
+    // MARK: - Virtual servers
+
+    mutating func checkVirtualServers() {
+        for server in configuration.virtualServers {
+            if case .group(let name) = server.address,
+                !configuration.virtualServerGroups.contains(where: { $0.name == name })
+            {
+                report(
+                    .error, .unknownReference, server.location,
+                    "virtual_server group \(name): no `virtual_server_group \(name)` is defined\(suggest(name, configuration.virtualServerGroups.map(\.name)))"
+                )
+            }
+            for real in server.realServers {
+                if let family = server.family, real.address.family != family, server.forwardingMethod != .tunnel {
+                    report(
+                        .error, .familyMismatch, real.location,
+                        "real server \(real.address) is \(real.address.family) but the virtual server is \(family)")
+                }
+                for checker in real.checkers {
+                    if case .file(let file) = checker.kind, let name = file.trackFile,
+                        !configuration.trackFiles.contains(where: { $0.name == name })
+                    {
+                        report(
+                            .warning, .unknownReference, checker.location,
+                            "FILE_CHECK uses track_file \(name), but no `track_file \(name)` is defined")
+                    }
+                }
+            }
+        }
+    }
+}
