@@ -32,10 +32,24 @@ public struct OfflineEnvironment: ValidationEnvironment {
 
 /// Asks the running system: the interfaces of the current network namespace, the file system, the user database.
 public struct LocalEnvironment: ValidationEnvironment {
-    public init() {}
+    /// The interfaces of this network namespace, read once.
+    private let interfaces: Set<String>
+
+    public init() {
+        var names = Set<String>()
+        if let list = if_nameindex() {
+            var entry = list
+            while entry.pointee.if_index != 0, let name = entry.pointee.if_name {
+                names.insert(String(cString: name))
+                entry += 1
+            }
+            if_freenameindex(list)
+        }
+        interfaces = names
+    }
 
     public func interfaceExists(_ name: String) -> Bool? {
-        if_nametoindex(name) != 0
+        interfaces.contains(name)
     }
 
     public func userExists(_ name: String) -> Bool? {

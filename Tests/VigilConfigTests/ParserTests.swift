@@ -97,3 +97,70 @@ struct ParserTests {
         #expect(throws: ScriptLine.Failure.self) { try ScriptLine.split("trailing \\").get() }
     }
 }
+
+@Suite("Hostile input never crashes the reader")
+struct RobustnessTests {
+    /// A deterministic generator, so a failure can be replayed.
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state
+        }
+    }
+
+    static let sample =
+        Seed.nopreemptBackup + """
+            virtual_server 198.51.100.100 80 {
+                delay_loop 6
+                lb_algo rr
+                real_server 198.51.100.11 80 {
+                    HTTP_GET {
+                        url {
+                            path /health
+                            digest 9b3a0c85a887a256d6939da88aabd8cd
+                            status_code 200-299 302
+                        }
+                    }
+                }
+            }
+            ~SEQ(i, 1, 3) vrrp_instance S$i { interface eth0 virtual_router_id 1$i virtual_ipaddress { 198.51.100.1$i } }
+            """
+
+    @Test("every truncation of a real configuration loads with diagnostics, never a crash")
+    func truncations() {
+        let bytes = Array(Self.sample.utf8)
+        for length in stride(from: 0, through: bytes.count, by: 7) {
+            let text = String(decoding: bytes[..<length], as: UTF8.self)
+            let result = load(text)
+            #expect(result.configTestExitCode != 4)
+        }
+    }
+
+    @Test("random bytes and random mutations load with diagnostics, never a crash")
+    func randomInput() {
+        var generator = Generator(state: 42)
+        for _ in 0..<100 {
+            let length = Int.random(in: 0..<2000, using: &generator)
+            let noise = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let result = load(String(decoding: noise, as: UTF8.self))
+            if length > 100 { #expect(!result.diagnostics.isEmpty) }
+        }
+        let original = Array(Self.sample.utf8)
+        let alphabet = Array("{}\"'$~@#!\\ \n\t0123456789./:-".utf8)
+        for _ in 0..<100 {
+            var mutated = original
+            for _ in 0..<Int.random(in: 1...20, using: &generator) {
+                let position = Int.random(in: 0..<mutated.count, using: &generator)
+                mutated[position] = alphabet.randomElement(using: &generator)!
+            }
+            _ = load(String(decoding: mutated, as: UTF8.self))
+        }
+    }
+
+    @Test("binary content is reported as such")
+    func binary() {
+        let result = load("global_defs {\u{0}\u{1}\u{2}\n}\n")
+        #expect(result.diagnostics.contains { $0.code == .binaryContent })
+    }
+}

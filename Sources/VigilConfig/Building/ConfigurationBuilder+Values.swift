@@ -2,82 +2,120 @@
 /// would be right; it returns nil so that the setting keeps its default.
 extension ConfigurationBuilder {
     /// The first argument, or a diagnostic naming what the keyword needs.
-    mutating func firstArgument(_ statement: Statement, _ expectation: String) -> Token? {
+    mutating func firstArgument(_ statement: Statement, _ expectation: @autoclosure () -> String) -> Token? {
         guard let first = statement.arguments.first else {
-            error(.missingArgument, statement.location, "`\(statement.name)` needs \(expectation)")
+            error(.missingArgument, statement.location, "`\(statement.name)` needs \(expectation())")
             return nil
         }
         return first
     }
 
-    mutating func word(_ statement: Statement, _ expectation: String = "a value") -> String? {
-        firstArgument(statement, expectation)?.text
+    mutating func word(_ statement: Statement, _ expectation: @autoclosure () -> String = "a value") -> String? {
+        firstArgument(statement, expectation())?.text
+    }
+
+    mutating func integer(_ statement: Statement, _ range: ClosedRange<Int>, _ expectation: String? = nil) -> Int? {
+        guard let token = statement.arguments.first else {
+            error(
+                .missingArgument, statement.location,
+                "`\(statement.name)` needs \(expectation ?? Self.describe(range))")
+            return nil
+        }
+        return integer(token, range, keyword: statement.name, expectation)
     }
 
     mutating func integer(
-        _ statement: Statement, _ range: ClosedRange<Int>, _ expectation: String? = nil
+        _ token: Token, _ range: ClosedRange<Int>, keyword: String, _ expectation: String? = nil
     ) -> Int? {
-        let expected = expectation ?? "a whole number from \(range.lowerBound) to \(range.upperBound)"
-        guard let token = firstArgument(statement, expected) else { return nil }
-        return integer(token, range, keyword: statement.name, expected)
+        if let value = Int(token.text), range.contains(value) { return value }
+        reportBadInteger(token, range, keyword: keyword, expectation)
+        return nil
     }
 
-    mutating func integer(_ token: Token, _ range: ClosedRange<Int>, keyword: String, _ expected: String) -> Int? {
-        guard let value = Int(token.text) else {
+    @inline(never)
+    private mutating func reportBadInteger(
+        _ token: Token, _ range: ClosedRange<Int>, keyword: String, _ expectation: String?
+    ) {
+        let expected = expectation ?? Self.describe(range)
+        if let value = Int(token.text) {
+            error(.outOfRange, token.location, "`\(keyword)` \(value) is out of range; it takes \(expected)")
+        } else {
             error(
                 .invalidValue, token.location, "'\(token.text)' is not a whole number; `\(keyword)` takes \(expected)")
-            return nil
         }
-        guard range.contains(value) else {
-            error(.outOfRange, token.location, "`\(keyword)` \(value) is out of range; it takes \(expected)")
-            return nil
-        }
-        return value
+    }
+
+    static func describe(_ range: ClosedRange<Int>) -> String {
+        "a whole number from \(range.lowerBound) to \(range.upperBound)"
+    }
+
+    static func describe(_ range: ClosedRange<Duration>?) -> String {
+        guard let range else { return "a time in seconds" }
+        return "a time in seconds from \(format(range.lowerBound)) to \(format(range.upperBound))"
     }
 
     /// Decimal seconds with up to six decimals (keepalived's timer format), within `range`.
     mutating func seconds(
         _ statement: Statement, _ range: ClosedRange<Duration>? = nil, _ expectation: String? = nil
     ) -> Duration? {
-        let expected =
-            expectation
-            ?? range.map { "a time in seconds from \(Self.format($0.lowerBound)) to \(Self.format($0.upperBound))" }
-            ?? "a time in seconds"
-        guard let token = firstArgument(statement, expected) else { return nil }
-        return seconds(token, range, keyword: statement.name, expected)
+        guard let token = statement.arguments.first else {
+            error(
+                .missingArgument, statement.location,
+                "`\(statement.name)` needs \(expectation ?? Self.describe(range))")
+            return nil
+        }
+        return seconds(token, range, keyword: statement.name, expectation)
     }
 
     mutating func seconds(
-        _ token: Token, _ range: ClosedRange<Duration>?, keyword: String, _ expected: String
+        _ token: Token, _ range: ClosedRange<Duration>?, keyword: String, _ expectation: String? = nil
     ) -> Duration? {
-        guard let value = Self.parseSeconds(token.text) else {
+        if let value = Self.parseSeconds(token.text), range?.contains(value) ?? true { return value }
+        reportBadSeconds(token, range, keyword: keyword, expectation)
+        return nil
+    }
+
+    @inline(never)
+    private mutating func reportBadSeconds(
+        _ token: Token, _ range: ClosedRange<Duration>?, keyword: String, _ expectation: String?
+    ) {
+        let expected = expectation ?? Self.describe(range)
+        if Self.parseSeconds(token.text) == nil {
             error(
                 .invalidValue, token.location,
                 "'\(token.text)' is not a time; `\(keyword)` takes \(expected), as in 1 or 0.5")
-            return nil
-        }
-        if let range, !range.contains(value) {
+        } else {
             error(.outOfRange, token.location, "`\(keyword)` \(token.text) is out of range; it takes \(expected)")
-            return nil
         }
-        return value
     }
 
     /// Parses `N` or `N.dddddd`: no sign, no exponent, at most microsecond resolution.
     static func parseSeconds(_ text: String) -> Duration? {
-        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let whole = parts.first, !whole.isEmpty || parts.count == 2,
-            whole.allSatisfy({ $0.isASCII && $0.isNumber })
-        else { return nil }
+        var seconds: Int64 = 0
         var microseconds: Int64 = 0
-        if parts.count == 2 {
-            let fraction = parts[1]
-            guard !fraction.isEmpty, fraction.count <= 6, fraction.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+        var fractionDigits = -1
+        var wholeDigits = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard fractionDigits < 0 else { return nil }
+                fractionDigits = 0
+            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                let digit = Int64(byte - UInt8(ascii: "0"))
+                if fractionDigits < 0 {
+                    seconds = seconds * 10 + digit
+                    wholeDigits += 1
+                    guard seconds < 1 << 40 else { return nil }
+                } else {
+                    fractionDigits += 1
+                    guard fractionDigits <= 6 else { return nil }
+                    microseconds = microseconds * 10 + digit
+                }
+            } else {
                 return nil
             }
-            microseconds = Int64(fraction + String(repeating: "0", count: 6 - fraction.count))!
         }
-        guard let seconds = whole.isEmpty ? 0 : Int64(whole), seconds < 1 << 40 else { return nil }
+        guard wholeDigits > 0 || fractionDigits > 0, fractionDigits != 0 else { return nil }
+        for _ in 0..<max(0, 6 - max(fractionDigits, 0)) { microseconds *= 10 }
         return .seconds(seconds) + .microseconds(microseconds)
     }
 

@@ -32,7 +32,7 @@ struct ConfigurationBuilder {
     /// The statements of a block that the schema knows, each with its schema entry and its canonical name.
     /// Everything else is reported and dropped.
     mutating func known(_ statements: [Statement], in schema: BlockSchema) -> [(name: String, statement: Statement)] {
-        var result = [(String, Statement)]()
+        var result = [(name: String, statement: Statement)]()
         result.reserveCapacity(statements.count)
         for statement in statements {
             guard let keyword = schema[statement.name] else {
@@ -61,8 +61,7 @@ struct ConfigurationBuilder {
                     error(
                         .unexpectedBlock, brace,
                         "`\(keyword.name)` does not open a block; the block after it is ignored")
-                    var stripped = statement
-                    stripped.block = nil
+                    let stripped = statement.with(block: nil, openBrace: nil, closeBrace: nil)
                     result.append((keyword.canonicalName ?? keyword.name, stripped))
                     continue
                 }

@@ -4,6 +4,21 @@ struct KeywordIndex: Sendable {
 
     private let contextsByName: [String: [String]]
 
+    /// Keywords whose value is the rest of the line, read with shell-like quoting (and `regex`, which is read so too).
+    static let scriptKeywords: Set<String> = {
+        var names: Set<String> = ["regex"]
+        var visited = Set<ObjectIdentifier>()
+        func walk(_ schema: BlockSchema) {
+            guard visited.insert(ObjectIdentifier(schema)).inserted else { return }
+            for (name, keyword) in schema.keywords {
+                if keyword.shape == .script { names.insert(name) }
+                if let children = keyword.children { walk(children) }
+            }
+        }
+        walk(.keepalived)
+        return names
+    }()
+
     init(root: BlockSchema) {
         var table = [String: [String]]()
         var visited = Set<ObjectIdentifier>()

@@ -21,42 +21,37 @@ public struct Configuration: Hashable, Sendable {
     public func instance(named name: String) -> VRRPInstance? { instances.first { $0.name == name } }
     public func script(named name: String) -> VRRPScript? { vrrpScripts.first { $0.name == name } }
 
-    /// Every script command the configuration would run, with what it is for.
-    public var scriptCommands: [(purpose: String, command: ScriptCommand)] {
-        var result = [(String, ScriptCommand)]()
+    /// What a script command is run for.
+    public enum ScriptPurpose: Sendable, Equatable {
+        case global, trackScript, syncGroupNotify, instanceNotify, quorum, realServerNotify, miscCheck
+    }
+
+    /// Calls `body` with every script command the configuration would run, and what it is for.
+    public func forEachScriptCommand(_ body: (ScriptPurpose, ScriptCommand) -> Void) {
         for script in [
-            global.startupScript, global.shutdownScript, global.notifyFIFOScript,
-            global.vrrpNotifyFIFOScript, global.lvsNotifyFIFOScript,
-        ].compactMap({ $0 }) {
-            result.append(("global_defs", script))
+            global.startupScript, global.shutdownScript, global.notifyFIFOScript, global.vrrpNotifyFIFOScript,
+            global.lvsNotifyFIFOScript,
+        ] {
+            if let script { body(.global, script) }
         }
-        for script in vrrpScripts {
-            if let command = script.command { result.append(("vrrp_script \(script.name)", command)) }
-        }
-        for group in syncGroups {
-            for command in group.notify.all { result.append(("vrrp_sync_group \(group.name)", command)) }
-        }
+        for script in vrrpScripts { if let command = script.command { body(.trackScript, command) } }
+        for group in syncGroups { for command in group.notify.all { body(.syncGroupNotify, command) } }
         for instance in instances {
-            var commands = instance.notify.all
-            if let deleted = instance.notifyDeleted { commands.append(deleted) }
-            if let lower = instance.notifyMasterRxLowerPriority { commands.append(lower) }
-            for command in commands { result.append(("vrrp_instance \(instance.name)", command)) }
+            for command in instance.notify.all { body(.instanceNotify, command) }
+            if let deleted = instance.notifyDeleted { body(.instanceNotify, deleted) }
+            if let lower = instance.notifyMasterRxLowerPriority { body(.instanceNotify, lower) }
         }
-        for server in virtualServers {
-            for command in [server.quorumUp, server.quorumDown].compactMap({ $0 }) {
-                result.append(("virtual_server \(server.address)", command))
-            }
-            for real in server.realServers {
-                for command in [real.notifyUp, real.notifyDown].compactMap({ $0 }) {
-                    result.append(("real_server \(real.address)", command))
-                }
+        for serverIndex in virtualServers.indices {
+            if let up = virtualServers[serverIndex].quorumUp { body(.quorum, up) }
+            if let down = virtualServers[serverIndex].quorumDown { body(.quorum, down) }
+            for realIndex in virtualServers[serverIndex].realServers.indices {
+                let real = virtualServers[serverIndex].realServers[realIndex]
+                if let up = real.notifyUp { body(.realServerNotify, up) }
+                if let down = real.notifyDown { body(.realServerNotify, down) }
                 for checker in real.checkers {
-                    if case .misc(let misc) = checker.kind, let command = misc.command {
-                        result.append(("MISC_CHECK", command))
-                    }
+                    if case .misc(let misc) = checker.kind, let command = misc.command { body(.miscCheck, command) }
                 }
             }
         }
-        return result
     }
 }

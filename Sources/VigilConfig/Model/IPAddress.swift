@@ -26,6 +26,10 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// Parses a dotted quad or an IPv6 literal (no brackets, no zone).
     public init?(_ text: some StringProtocol) {
+        if let value = Self.parseDottedQuad(text.utf8) {
+            self = .v4(value)
+            return
+        }
         let string = String(text)
         if string.contains(":") {
             var buffer = in6_addr()
@@ -37,6 +41,32 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
             guard inet_pton(AF_INET, string, &buffer) == 1 else { return nil }
             self = .v4(UInt32(bigEndian: buffer.s_addr))
         }
+    }
+
+    /// A strict dotted quad, as `inet_pton` reads one: four decimal numbers 0-255 without leading zeros.
+    static func parseDottedQuad(_ bytes: some Collection<UInt8>) -> UInt32? {
+        var value: UInt32 = 0
+        var octet: UInt32 = 0
+        var digits = 0
+        var dots = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, dots < 3 else { return nil }
+                value = value << 8 | octet
+                octet = 0
+                digits = 0
+                dots += 1
+            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                if digits > 0 && octet == 0 { return nil }
+                octet = octet * 10 + UInt32(byte - UInt8(ascii: "0"))
+                digits += 1
+                guard octet <= 255 else { return nil }
+            } else {
+                return nil
+            }
+        }
+        guard digits > 0, dots == 3 else { return nil }
+        return value << 8 | octet
     }
 
     /// Builds an address from 4 or 16 network-order bytes.

@@ -105,6 +105,7 @@ public struct Preprocessor {
     }
 
     private mutating func read(bytes: [UInt8], file: String) {
+        let fileID = SourceFiles.id(of: file)
         var lineNumber = 0
         var start = 0
         let count = bytes.count
@@ -115,6 +116,15 @@ public struct Preprocessor {
             lineNumber += 1
             var lineEnd = end
             while lineEnd > start && (bytes[lineEnd - 1] == 0x0d) { lineEnd -= 1 }
+            if pendingDefinition == nil, let plain = Self.plainLine(bytes[start..<lineEnd]) {
+                if !plain.isEmpty {
+                    let location = SourceLocation(
+                        fileID: fileID, line: lineNumber, column: 1 + plain.startIndex - start)
+                    lines.append(LogicalLine(bytes: plain, location: location))
+                }
+                start = end + 1
+                continue
+            }
             var physical = Array(bytes[start..<lineEnd])
             if let nul = physical.firstIndex(of: 0) {
                 if !reportedBinary {
@@ -127,7 +137,7 @@ public struct Preprocessor {
                 }
                 physical.removeSubrange(nul...)
             }
-            processPhysical(physical, SourceLocation(file: file, line: lineNumber, column: 1))
+            processPhysical(physical, SourceLocation(fileID: fileID, line: lineNumber, column: 1))
             start = end + 1
         }
     }
@@ -208,6 +218,29 @@ public struct Preprocessor {
     }
 
     // MARK: - Comments
+
+    /// The line without its leading and trailing blanks when it needs no preprocessing at all: no comment, no
+    /// escape, no parameter, not a conditional, sequence or include line. Most lines of a real file are like this
+    /// and become logical lines without a copy.
+    static func plainLine(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
+        var start = line.startIndex
+        while start < line.endIndex && (line[start] == 0x20 || line[start] == 0x09) { start += 1 }
+        guard start < line.endIndex else { return line[start..<start] }
+        switch line[start] {
+        case UInt8(ascii: "@"), UInt8(ascii: "$"), UInt8(ascii: "~"): return nil
+        case UInt8(ascii: "i") where line[start...].starts(with: "include".utf8): return nil
+        default: break
+        }
+        var end = start
+        for index in start..<line.endIndex {
+            switch line[index] {
+            case UInt8(ascii: "#"), UInt8(ascii: "!"), UInt8(ascii: "\\"), UInt8(ascii: "$"), 0: return nil
+            case 0x20, 0x09: break
+            default: end = index + 1
+            }
+        }
+        return line[start..<end]
+    }
 
     /// Strips leading blanks, the comment and trailing blanks; unescapes `\#` and `\!` outside double quotes.
     /// Returns whether the line ended in a backslash (which is removed, with the blanks before it).

@@ -2,21 +2,35 @@
 ///
 /// The syntax tree knows nothing about which keywords exist: `virtual_ipaddress { 198.51.100.1 }` is a statement
 /// `virtual_ipaddress` whose block holds a statement `198.51.100.1`. Meaning comes later, from the schema.
-public struct Statement: Sendable {
-    public var keyword: Token
-    public var arguments: [Token]
-    /// The text after the keyword on its line segment, for keywords that read it with shell-like quoting.
-    public var rawArguments: String
+/// Statements are immutable and shared: a class, so passing one around costs one reference count.
+public final class Statement: Sendable {
+    public let keyword: Token
+    public let arguments: [Token]
+    /// The text after the keyword on its line segment, kept only for keywords that read it with shell-like
+    /// quoting (`notify_master "/bin/script arg"`); empty otherwise.
+    public let rawArguments: String
     /// The statements inside `{ }`, or nil when the keyword opened no block.
-    public var block: [Statement]?
-    public var openBrace: SourceLocation?
-    public var closeBrace: SourceLocation?
+    public let block: [Statement]?
+    public let openBrace: SourceLocation?
+    public let closeBrace: SourceLocation?
 
-    public init(keyword: Token, arguments: [Token] = [], rawArguments: String = "", block: [Statement]? = nil) {
+    public init(
+        keyword: Token, arguments: [Token] = [], rawArguments: String = "", block: [Statement]? = nil,
+        openBrace: SourceLocation? = nil, closeBrace: SourceLocation? = nil
+    ) {
         self.keyword = keyword
         self.arguments = arguments
         self.rawArguments = rawArguments
         self.block = block
+        self.openBrace = openBrace
+        self.closeBrace = closeBrace
+    }
+
+    /// The same statement with another block (or none).
+    public func with(block: [Statement]?, openBrace: SourceLocation?, closeBrace: SourceLocation?) -> Statement {
+        Statement(
+            keyword: keyword, arguments: arguments, rawArguments: rawArguments, block: block, openBrace: openBrace,
+            closeBrace: closeBrace)
     }
 
     public var name: String { keyword.text }

@@ -50,8 +50,8 @@ extension Validator {
             guard let command = script.command else { continue }
             if !examine(command, user: script.user, tracker: true) { disabledScripts.insert(script.name) }
         }
-        for (purpose, command) in configuration.scriptCommands where !purpose.hasPrefix("vrrp_script") {
-            _ = examine(command, user: command.user, tracker: false)
+        configuration.forEachScriptCommand { purpose, command in
+            if purpose != .trackScript { _ = examine(command, user: command.user, tracker: false) }
         }
         if !disabledScripts.isEmpty {
             configuration.vrrpScripts.removeAll { disabledScripts.contains($0.name) }
