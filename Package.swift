@@ -14,6 +14,10 @@ let package = Package(
     targets: [
         // Pure: keepalived.conf from bytes to a validated model.
         .target(name: "VigilConfig"),
+        // Pure: the VRRP codec and the virtual router state machine.
+        .target(name: "VRRP", dependencies: ["VigilConfig"]),
+        // C declarations Glibc lacks (netlink, packet sockets) and wrappers for their macros.
+        .target(name: "CLinux"),
         .executableTarget(
             name: "vigil",
             dependencies: [
@@ -25,6 +29,7 @@ let package = Package(
         // Test-only: network-namespace labs, running programs.
         .target(name: "VigilTestSupport"),
         .testTarget(name: "VigilConfigTests", dependencies: ["VigilConfig"]),
+        .testTarget(name: "VRRPTests", dependencies: ["VRRP", "VigilConfig"]),
         .testTarget(
             name: "LabTests",
             dependencies: ["VigilConfig", "VigilTestSupport"],

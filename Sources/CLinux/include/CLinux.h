@@ -1,0 +1,77 @@
+// Kernel and libc declarations Swift's Glibc module lacks: netlink, rtnetlink, packet sockets, ARP, ICMPv6,
+// timerfd, epoll, signalfd; and static inline wrappers for the NLMSG_*, RTA_*, IFA_*, IFLA_* and CMSG_* macros,
+// which Swift cannot import.
+#ifndef VIGIL_CLINUX_H
+#define VIGIL_CLINUX_H
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <sys/prctl.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#ifndef IFA_PROTO
+#define IFA_PROTO 11
+#endif
+
+// MARK: netlink messages
+
+static inline uint32_t vigil_nlmsg_align(uint32_t length) { return NLMSG_ALIGN(length); }
+static inline uint32_t vigil_nlmsg_hdrlen(void) { return NLMSG_HDRLEN; }
+static inline uint32_t vigil_nlmsg_length(uint32_t payload) { return NLMSG_LENGTH(payload); }
+static inline uint32_t vigil_rta_align(uint32_t length) { return RTA_ALIGN(length); }
+static inline uint32_t vigil_rta_length(uint32_t payload) { return RTA_LENGTH(payload); }
+
+// MARK: control messages
+
+static inline size_t vigil_cmsg_space(size_t length) { return CMSG_SPACE(length); }
+static inline size_t vigil_cmsg_len(size_t length) { return CMSG_LEN(length); }
+static inline struct cmsghdr *vigil_cmsg_firsthdr(struct msghdr *message) { return CMSG_FIRSTHDR(message); }
+static inline struct cmsghdr *vigil_cmsg_nxthdr(struct msghdr *message, struct cmsghdr *header) {
+    return CMSG_NXTHDR(message, header);
+}
+static inline unsigned char *vigil_cmsg_data(struct cmsghdr *header) { return CMSG_DATA(header); }
+
+// MARK: signals
+
+static inline int vigil_sigaddset(sigset_t *set, int signal) { return sigaddset(set, signal); }
+static inline int vigil_sigemptyset(sigset_t *set) { return sigemptyset(set); }
+static inline int vigil_sigrtmin(void) { return SIGRTMIN; }
+
+// MARK: wait status
+
+static inline int vigil_wifexited(int status) { return WIFEXITED(status); }
+static inline int vigil_wexitstatus(int status) { return WEXITSTATUS(status); }
+static inline int vigil_wifsignaled(int status) { return WIFSIGNALED(status); }
+static inline int vigil_wtermsig(int status) { return WTERMSIG(status); }
+
+// MARK: errno (a thread-local the Swift importer hides behind a function)
+
+static inline int vigil_errno(void) { return errno; }
+
+#endif
