@@ -18,10 +18,19 @@ let package = Package(
         .target(name: "VRRP", dependencies: ["VigilConfig"]),
         // C declarations Glibc lacks (netlink, packet sockets) and wrappers for their macros.
         .target(name: "CLinux"),
+        // I/O: the event loop, raw VRRP sockets, rtnetlink, gratuitous ARP and neighbour advertisements.
+        .target(name: "LinuxNet", dependencies: ["CLinux", "VigilConfig"]),
+        // The processes: supervisor and VRRP service, wiring the state machines to the I/O.
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "VigilConfig", "VRRP", "LinuxNet", "CLinux", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "VigilConfig",
+                "VigilConfig", "Daemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -30,6 +39,7 @@ let package = Package(
         .target(name: "VigilTestSupport"),
         .testTarget(name: "VigilConfigTests", dependencies: ["VigilConfig"]),
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "VigilConfig"]),
+        .testTarget(name: "LinuxNetTests", dependencies: ["LinuxNet", "VigilConfig"]),
         .testTarget(
             name: "LabTests",
             dependencies: ["VigilConfig", "VigilTestSupport"],

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -37,6 +38,40 @@
 
 #ifndef IFA_PROTO
 #define IFA_PROTO 11
+#endif
+
+// The IPv6 packet-info control message, which glibc declares only under _GNU_SOURCE.
+struct vigil_in6_pktinfo {
+    struct in6_addr ipi6_addr;
+    unsigned int ipi6_ifindex;
+};
+
+#ifndef IPV6_RECVPKTINFO
+#define IPV6_RECVPKTINFO 49
+#endif
+#ifndef IPV6_PKTINFO
+#define IPV6_PKTINFO 50
+#endif
+#ifndef IPV6_RECVHOPLIMIT
+#define IPV6_RECVHOPLIMIT 51
+#endif
+#ifndef IPV6_HOPLIMIT
+#define IPV6_HOPLIMIT 52
+#endif
+#ifndef IPV6_TCLASS
+#define IPV6_TCLASS 67
+#endif
+
+// The IPv4 multicast request with an interface index, declared by glibc only under _GNU_SOURCE/__USE_MISC.
+struct vigil_ip_mreqn {
+    struct in_addr imr_multiaddr;
+    struct in_addr imr_address;
+    int imr_ifindex;
+};
+
+// posix_spawn in a new session (a GNU extension of glibc).
+#ifndef POSIX_SPAWN_SETSID
+#define POSIX_SPAWN_SETSID 0x80
 #endif
 
 // MARK: netlink messages
@@ -69,6 +104,10 @@ static inline int vigil_wifexited(int status) { return WIFEXITED(status); }
 static inline int vigil_wexitstatus(int status) { return WEXITSTATUS(status); }
 static inline int vigil_wifsignaled(int status) { return WIFSIGNALED(status); }
 static inline int vigil_wtermsig(int status) { return WTERMSIG(status); }
+
+// MARK: syslog (variadic in C, so Swift cannot call it directly)
+
+static inline void vigil_syslog(int priority, const char *message) { syslog(priority, "%s", message); }
 
 // MARK: errno (a thread-local the Swift importer hides behind a function)
 

@@ -1,0 +1,146 @@
+import LinuxNet
+import VRRP
+import VigilConfig
+
+/// One `vrrp_instance` at run time: its state machine, what it expects of adverts, its addresses, timers and
+/// counters. The service runs its actions; the driver only holds what they need.
+final class RouterDriver {
+    let instance: VRRPInstance
+    var router: VirtualRouter
+    let policy: ReceivePolicy
+    let family: IPAddress.Family
+    /// The interface adverts go out on.
+    var interfaceIndex: Int32?
+    /// Where adverts go: the multicast group, or every unicast peer.
+    let destinations: [IPAddress]
+    /// The configured source (`unicast_src_ip` / `mcast_src_ip`); otherwise the interface's primary address.
+    let configuredSource: IPAddress?
+    var counters = Counters()
+    var timers: [VirtualRouter.Timer: EventLoop.TimerID] = [:]
+    var identification: UInt16 = 0
+    /// The addresses this driver added to interfaces, exactly as added, so exactly these are removed.
+    var owned: [InterfaceAddress] = []
+    var lastTransition: (time: MonotonicTime, reason: VirtualRouter.Reason)?
+    /// Rate limiting for rejected-packet log lines: when each kind was last logged, and how many since.
+    var lastRejectionLog: [Rejection: MonotonicTime] = [:]
+    var suppressedRejections: [Rejection: Int] = [:]
+
+    init(instance: VRRPInstance, global: GlobalDefinitions) {
+        self.instance = instance
+        family = instance.family
+        let version: Advertisement.Version = instance.version == 3 ? .v3 : .v2
+        let wantsMaster = instance.initialState == .master
+        let settings = VirtualRouter.Settings(
+            name: instance.name, version: version, virtualRouterID: UInt8(instance.virtualRouterID ?? 0),
+            priority: instance.priority, advertisementInterval: instance.advertisementInterval,
+            wantsMaster: wantsMaster, nopreempt: instance.nopreempt && !wantsMaster,
+            preemptDelay: wantsMaster ? .zero : instance.preemptDelay,
+            downTimerAdverts: instance.downTimerAdverts ?? 3, startupDelay: global.vrrpStartupDelay,
+            garp: instance.garp, lowerPriorityNoAdvert: instance.lowerPriorityNoAdvert ?? false,
+            higherPrioritySendAdvert: instance.higherPrioritySendAdvert ?? false, strict: instance.strictMode ?? false)
+        router = VirtualRouter(settings: settings)
+        var authentication = Advertisement.Authentication.none
+        if version == .v2 && instance.family == .ipv4 {
+            switch instance.authentication {
+            case .password(let password): authentication = .password(password)
+            case .ah: authentication = .ah
+            case nil: break
+            }
+        }
+        policy = ReceivePolicy(
+            version: version, authentication: authentication, interval: instance.advertisementInterval,
+            unicastPeers: instance.unicastPeers.map {
+                .init(address: $0.address, minimumTTL: $0.minimumTTL ?? 0, maximumTTL: $0.maximumTTL ?? 255)
+            },
+            checkUnicastSource: instance.checkUnicastSource,
+            virtualAddresses: instance.virtualAddresses.map(\.prefix.address),
+            checkAddresses: !(instance.skipCheckAdvertAddresses ?? false), strict: instance.strictMode ?? false)
+        if instance.isUnicast {
+            destinations = instance.unicastPeers.map(\.address)
+            configuredSource = instance.unicastSourceIP
+        } else {
+            let group =
+                instance.multicastDestinationIP
+                ?? (family == .ipv4 ? global.vrrpMulticastGroup4 : global.vrrpMulticastGroup6)
+            destinations = [group]
+            configuredSource = instance.multicastSourceIP
+        }
+    }
+
+    var name: String { instance.name }
+    var virtualRouterID: UInt8 { router.settings.virtualRouterID }
+    var isUnicast: Bool { instance.isUnicast }
+
+    /// The advert this router sends now, for one destination.
+    func advertisement(priority: UInt8) -> Advertisement {
+        Advertisement(
+            version: router.settings.version, virtualRouterID: virtualRouterID, priority: priority,
+            interval: instance.advertisementInterval, addresses: instance.virtualAddresses.map(\.prefix.address),
+            authentication: policy.authentication == .ah ? .none : policy.authentication)
+    }
+
+    /// The next IPv4 identification: keepalived counts from 1 per instance and skips 0.
+    func nextIdentification() -> UInt16 {
+        identification &+= 1
+        if identification == 0 { identification = 1 }
+        return identification
+    }
+
+    /// The netlink form of every address this router holds while master: `virtual_ipaddress` then
+    /// `virtual_ipaddress_excluded`, each on its own device or the instance's interface.
+    func interfaceAddresses(resolve: (String) -> Int32?, tag: UInt8) -> [InterfaceAddress] {
+        (instance.virtualAddresses + instance.excludedVirtualAddresses).compactMap { virtual in
+            guard let index = virtual.device.flatMap(resolve) ?? interfaceIndex else { return nil }
+            return Self.interfaceAddress(virtual, index: index, tag: tag)
+        }
+    }
+
+    static func interfaceAddress(_ virtual: VirtualAddress, index: Int32, tag: UInt8) -> InterfaceAddress {
+        var address = InterfaceAddress(index: index, prefix: virtual.prefix, scope: scopeNumber(virtual.scope))
+        address.label = virtual.label
+        address.peer = virtual.peer
+        address.protocol = tag
+        switch virtual.broadcast {
+        case .address(let broadcast): address.broadcast = broadcast
+        case .allOnes: address.broadcast = Self.hostBits(virtual.prefix, set: true)
+        case .allZeros: address.broadcast = Self.hostBits(virtual.prefix, set: false)
+        case nil: break
+        }
+        var flags: UInt32 = 0
+        if virtual.flags.contains(.home) { flags |= 0x10 }
+        if virtual.flags.contains(.manageTemporaryAddress) { flags |= 0x100 }
+        if virtual.flags.contains(.noPrefixRoute) { flags |= 0x200 }
+        if virtual.flags.contains(.autoJoin) { flags |= 0x400 }
+        if virtual.prefix.address.family == .ipv6 {
+            // As keepalived: no duplicate address detection for VIPs (VRRP is their DAD), and a /128 is
+            // deprecated (preferred lifetime 0) so that it is never chosen as a source address.
+            flags |= 0x02
+            address.preferredLifetime = virtual.preferredLifetime ?? (virtual.prefix.length == 128 ? 0 : nil)
+        } else {
+            address.preferredLifetime = nil
+        }
+        address.flags = flags
+        return address
+    }
+
+    static func scopeNumber(_ name: String?) -> UInt8 {
+        switch name {
+        case nil, "global", "universe": 0
+        case "site": 200
+        case "link": 253
+        case "host": 254
+        case "nowhere": 255
+        case let other?: UInt8(other) ?? 0
+        }
+    }
+
+    static func hostBits(_ prefix: IPPrefix, set: Bool) -> IPAddress {
+        var bytes = prefix.address.bytes
+        let total = bytes.count * 8
+        for bit in prefix.length..<total {
+            let mask = UInt8(0x80) >> UInt8(bit % 8)
+            if set { bytes[bit / 8] |= mask } else { bytes[bit / 8] &= ~mask }
+        }
+        return IPAddress(bytes: bytes)!
+    }
+}

@@ -1,0 +1,109 @@
+import CLinux
+import Glibc
+
+/// Vigil's private runtime directory (`/run/vigil` unless told otherwise) and the files in it: pid files and
+/// dumps are created with O_EXCL|O_NOFOLLOW and owner-only modes, never by following a planted symlink and never
+/// under a predictable name in a world-writable directory.
+public struct RuntimeDirectory: Sendable {
+    public let path: String
+
+    public static let defaultPath = "/run/vigil"
+
+    public init(path: String = RuntimeDirectory.defaultPath) {
+        self.path = path
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case unsafe(String)
+        case system(String, Int32)
+
+        public var description: String {
+            switch self {
+            case .unsafe(let why): why
+            case .system(let what, let code): "\(what): \(String(cString: strerror(code)))"
+            }
+        }
+    }
+
+    /// Creates the directory (mode 0700) if needed and refuses one that is not a real directory owned by us
+    /// and closed to others.
+    public func prepare() throws(Failure) {
+        if mkdir(path, 0o700) != 0 && errno != EEXIST {
+            throw .system("cannot create \(path)", errno)
+        }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { throw .system("cannot inspect \(path)", errno) }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            throw .unsafe("\(path) is not a directory (a symlink or file is in its place); remove it")
+        }
+        guard info.st_uid == geteuid() else { throw .unsafe("\(path) belongs to another user; remove it") }
+        if info.st_mode & 0o077 != 0 { chmod(path, 0o700) }
+    }
+
+    public func file(_ name: String) -> String { "\(path)/\(name)" }
+
+    /// Writes `contents` to `name` atomically: a fresh file created exclusively without following links, then
+    /// renamed into place (rename replaces a planted symlink rather than writing through it).
+    public func write(_ name: String, contents: String) throws(Failure) {
+        try Self.writeAtomically(file(name), contents: contents, mode: 0o600)
+    }
+
+    public static func writeAtomically(_ target: String, contents: String, mode: mode_t) throws(Failure) {
+        let temporary = "\(target).\(getpid()).tmp"
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw .system("cannot create \(temporary)", errno) }
+        var text = contents
+        let ok = text.withUTF8 { bytes -> Bool in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 && errno == EINTR { continue }
+                if written <= 0 { return false }
+                offset += written
+            }
+            return true
+        }
+        close(fd)
+        guard ok, rename(temporary, target) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw .system("cannot write \(target)", code)
+        }
+    }
+
+    /// Creates a pid file that must not exist yet; a stale one (its process gone) is replaced, a live one is an
+    /// error, and a symlink is refused rather than followed.
+    public static func createPidFile(_ target: String, pid: Int32 = getpid()) throws(Failure) {
+        var info = stat()
+        if lstat(target, &info) == 0 {
+            if info.st_mode & S_IFMT == S_IFLNK {
+                throw .unsafe("\(target) is a symbolic link; refusing to follow it. Remove it")
+            }
+            if let existing = readPid(target), existing != pid, kill(existing, 0) == 0 {
+                throw .unsafe("\(target) names process \(existing), which is running; is Vigil already running?")
+            }
+            unlink(target)
+        }
+        let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .system("cannot create pid file \(target)", errno) }
+        let line = "\(pid)\n"
+        _ = line.withCString { Glibc.write(fd, $0, strlen($0)) }
+        close(fd)
+    }
+
+    public static func readPid(_ target: String) -> Int32? {
+        let fd = open(target, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = read(fd, &buffer, buffer.count)
+        guard count > 0 else { return nil }
+        return Int32(String(decoding: buffer[0..<count], as: UTF8.self).filter(\.isNumber))
+    }
+
+    /// Removes a pid file if it is ours.
+    public static func removePidFile(_ target: String) {
+        if readPid(target) == getpid() { unlink(target) }
+    }
+}

@@ -1,0 +1,514 @@
+import CLinux
+import Glibc
+import LinuxNet
+import Logging
+import VRRP
+import VigilConfig
+
+/// The VRRP process: every `vrrp_instance` of the configuration on one single-threaded event loop. Packets,
+/// timers, interface events and signals arrive in order; each goes through its router's state machine and the
+/// resulting actions run here, at once. Nothing on this loop blocks.
+public final class VRRPService {
+    /// IFA_PROTO value Vigil tags its addresses with, to remove exactly what it added (and leftovers of a crash).
+    public static let addressProtocol: UInt8 = 86
+
+    struct SocketKey: Hashable {
+        var index: Int32
+        var family: IPAddress.Family
+    }
+
+    let configuration: Configuration
+    let logger: Logger
+    let runtime: RuntimeDirectory
+    let loop: EventLoop
+    let netlink: NetlinkSocket
+    let monitor: NetlinkSocket
+    let packets: PacketSocket
+    var table = InterfaceTable()
+    var drivers: [RouterDriver] = []
+    var sockets: [SocketKey: VRRPSocket] = [:]
+    var driversBySocket: [SocketKey: [RouterDriver]] = [:]
+    var unknownVirtualRouters = 0
+    var lastUnknownLog: MonotonicTime?
+    var signals: FileDescriptor?
+    var exitCode: Int32 = 0
+    var stopping = false
+    /// Called on every state change (notifications hang here).
+    public var onStateChange: ((VRRPInstance, VirtualRouter.State, VirtualRouter.State, Int) -> Void)?
+
+    public init(configuration: Configuration, logger: Logger, runtime: RuntimeDirectory) throws(SystemError) {
+        self.configuration = configuration
+        self.logger = logger
+        self.runtime = runtime
+        loop = try EventLoop()
+        netlink = try NetlinkSocket()
+        monitor = try NetlinkSocket(
+            groups: NetlinkSocket.linkGroup | NetlinkSocket.ipv4AddressGroup | NetlinkSocket.ipv6AddressGroup,
+            nonBlocking: true)
+        packets = try PacketSocket()
+    }
+
+    var now: MonotonicTime { MonotonicTime(nanoseconds: loop.now) }
+
+    // MARK: - Start and stop
+
+    /// Sets everything up and runs until SIGTERM or SIGINT; returns the exit code.
+    public func run() throws(SystemError) -> Int32 {
+        try installSignals()
+        for event in try netlink.dump(links: true) { _ = table.apply(event) }
+        for event in try netlink.dump(links: false) { _ = table.apply(event) }
+        removeLeftoverAddresses()
+        try loop.add(monitor.descriptor.rawValue) { [unowned self] in self.monitorReadable() }
+        for instance in configuration.instances {
+            drivers.append(RouterDriver(instance: instance, global: configuration.global))
+        }
+        for driver in drivers { try attach(driver) }
+        for driver in drivers {
+            updateFault(driver)
+            run(driver.router.start(now: now), driver)
+        }
+        logger.info("VRRP started with \(drivers.count) instance\(drivers.count == 1 ? "" : "s")")
+        loop.run()
+        return exitCode
+    }
+
+    /// Resolves the driver's interface and opens (or shares) its socket.
+    func attach(_ driver: RouterDriver) throws(SystemError) {
+        guard let name = driver.instance.interface ?? unicastInterface(driver) else { return }
+        guard let link = table.link(named: name) else {
+            logger.error("(\(driver.name)) interface \(name) does not exist")
+            return
+        }
+        driver.interfaceIndex = link.index
+        let key = SocketKey(index: link.index, family: driver.family)
+        if sockets[key] == nil {
+            let wantsMulticast = drivers.contains {
+                !$0.isUnicast && $0.family == driver.family && ($0.instance.interface == name)
+            }
+            let group = wantsMulticast ? driver.destinations.first : nil
+            let socket = try VRRPSocket(
+                family: driver.family, interfaceName: name, interfaceIndex: link.index,
+                multicastGroup: group?.isMulticast == true ? group : nil)
+            sockets[key] = socket
+            try loop.add(socket.descriptor.rawValue) { [unowned self] in self.socketReadable(key) }
+        }
+        driversBySocket[key, default: []].append(driver)
+    }
+
+    /// A unicast instance without `interface` sends from the interface holding its `unicast_src_ip`.
+    func unicastInterface(_ driver: RouterDriver) -> String? {
+        guard let source = driver.configuredSource else { return nil }
+        for (index, list) in table.addresses where list.contains(where: { $0.prefix.address == source }) {
+            return table.link(index: index)?.name
+        }
+        return nil
+    }
+
+    /// Stops every router (masters resign with priority 0 and give their addresses up) and ends the loop.
+    func shutdown() {
+        guard !stopping else { return }
+        stopping = true
+        for driver in drivers { run(driver.router.stop(now: now), driver) }
+        logger.info("Stopped")
+        loop.stop()
+    }
+
+    // MARK: - Signals
+
+    func installSignals() throws(SystemError) {
+        var set = sigset_t()
+        vigil_sigemptyset(&set)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2] { vigil_sigaddset(&set, signal) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        let fd = try system("signalfd") { signalfd(-1, &set, Int32(SFD_NONBLOCK | SFD_CLOEXEC)) }
+        signals = FileDescriptor(fd)
+        try loop.add(fd) { [unowned self] in self.signalReadable() }
+    }
+
+    func signalReadable() {
+        guard let fd = signals?.rawValue else { return }
+        var info = signalfd_siginfo()
+        while read(fd, &info, MemoryLayout<signalfd_siginfo>.size) == MemoryLayout<signalfd_siginfo>.size {
+            switch Int32(info.ssi_signo) {
+            case SIGTERM, SIGINT:
+                shutdown()
+            case SIGUSR2:
+                writeStats()
+            case SIGUSR1:
+                writeData()
+            case SIGHUP:
+                logger.warning("reload (SIGHUP) is not supported yet; restart Vigil to apply a new configuration")
+            default:
+                break
+            }
+        }
+    }
+
+    // MARK: - Interfaces
+
+    /// Removes addresses a previous Vigil left behind (a crash): exactly those tagged with Vigil's protocol.
+    func removeLeftoverAddresses() {
+        for address in table.addresses(taggedWith: Self.addressProtocol) {
+            _ = try? netlink.changeAddress(add: false, address, protocol: nil)
+            logger.info("removed \(address.prefix) left by an earlier Vigil on \(table.link(index: address.index)?.name ?? "?")")
+        }
+    }
+
+    func monitorReadable() {
+        while true {
+            let events: [NetlinkMessage.Event]
+            do {
+                events = try monitor.receive()
+            } catch {
+                if error.errno == ENOBUFS {
+                    // Events were lost: read the whole picture again.
+                    logger.warning("netlink monitor overflowed; re-reading interfaces")
+                    if let links = try? netlink.dump(links: true) { for event in links { _ = table.apply(event) } }
+                    if let addresses = try? netlink.dump(links: false) { for event in addresses { _ = table.apply(event) } }
+                    for driver in drivers { updateFault(driver) }
+                    continue
+                }
+                return
+            }
+            if events.isEmpty { return }
+            var touched = Set<Int32>()
+            for event in events {
+                if let (link, _) = table.apply(event) {
+                    logger.info("Netlink reports \(link.name) \(link.isUp ? "up" : "down")")
+                    touched.insert(link.index)
+                }
+                if case .address(let address, _) = event { touched.insert(address.index) }
+            }
+            for driver in drivers where driver.interfaceIndex.map(touched.contains) ?? false { updateFault(driver) }
+        }
+    }
+
+    /// Recomputes why a router cannot run (interface missing or down, no address to send from) and tells it.
+    func updateFault(_ driver: RouterDriver) {
+        let reason: String?
+        if let index = driver.interfaceIndex, let link = table.link(index: index) {
+            if !link.isUp {
+                reason = "interface \(link.name) down"
+            } else if source(for: driver) == nil {
+                reason = "no \(driver.family) address on \(link.name) to send from"
+            } else {
+                reason = nil
+            }
+        } else {
+            reason = "interface \(driver.instance.interface ?? "?") missing"
+        }
+        if let address = source(for: driver) { driver.router.primaryAddress = address }
+        if (reason != nil) != driver.router.isFaulted {
+            run(driver.router.setFault(reason, now: now), driver)
+        }
+    }
+
+    func source(for driver: RouterDriver) -> IPAddress? {
+        if let configured = driver.configuredSource { return configured }
+        guard let index = driver.interfaceIndex else { return nil }
+        let virtual = Set(driver.instance.virtualAddresses.map(\.prefix.address))
+        return table.primaryAddress(index: index, family: driver.family, excluding: virtual)
+    }
+
+    // MARK: - Receiving
+
+    func socketReadable(_ key: SocketKey) {
+        guard let socket = sockets[key] else { return }
+        socket.receive { datagram in self.handle(datagram, on: key) }
+    }
+
+    func handle(_ datagram: Datagram, on key: SocketKey) {
+        let packet: ReceivedPacket
+        switch key.family {
+        case .ipv4:
+            switch ReceivedPacket.parseIPv4(datagram.bytes) {
+            case .success(let parsed): packet = parsed
+            case .failure:
+                unknownVirtualRouters += 0
+                return
+            }
+        case .ipv6:
+            packet = ReceivedPacket(
+                payload: datagram.bytes, source: datagram.source,
+                destination: datagram.destination ?? Advertisement.multicastGroup6, hopLimit: datagram.hopLimit)
+        }
+        let payload = packet.payload
+        guard payload.count >= 2 else { return }
+        let vrid = payload[payload.startIndex + 1]
+        let candidates = (driversBySocket[key] ?? []).filter { $0.virtualRouterID == vrid }
+        let driver =
+            candidates.count > 1
+            ? candidates.first { $0.destinations.contains(packet.source) } ?? candidates.first
+            : candidates.first
+        guard let driver else {
+            unknownVirtualRouters += 1
+            if lastUnknownLog.map({ now - $0 > .seconds(10) }) ?? true {
+                lastUnknownLog = now
+                logger.debug("Unknown VRID(\(vrid)) received on interface(\(sockets[key]?.interfaceName ?? "?")). ignoring...")
+            }
+            return
+        }
+        let advert: Advertisement
+        switch Advertisement.decode(packet) {
+        case .success(let decoded): advert = decoded
+        case .failure(let rejection):
+            reject(rejection, packet, driver)
+            return
+        }
+        switch driver.policy.check(advert, packet) {
+        case .reject(let rejection):
+            reject(rejection, packet, driver)
+            return
+        case .accept(let mismatch):
+            if mismatch {
+                driver.counters.addressListMismatches += 1
+                rateLimitedLog(driver, .addressList) {
+                    "(\(driver.name)) advert from \(packet.source) lists \(advert.addresses.map(\.description).joined(separator: " ")), not our addresses; accepted (set vrrp_strict to drop such adverts)"
+                }
+            }
+        }
+        driver.counters.advertisementsReceived += 1
+        if advert.priority == 0 { driver.counters.priorityZeroReceived += 1 }
+        run(driver.router.received(advert, from: packet.source, now: now), driver)
+    }
+
+    func reject(_ rejection: Rejection, _ packet: ReceivedPacket, _ driver: RouterDriver) {
+        driver.counters.rejections[rejection, default: 0] += 1
+        rateLimitedLog(driver, rejection) { "(\(driver.name)) dropped an advert from \(packet.source): \(rejection)" }
+    }
+
+    /// At most one line per kind of problem per router every 10 seconds, saying how many were not logged.
+    func rateLimitedLog(_ driver: RouterDriver, _ rejection: Rejection, _ message: () -> String) {
+        let current = now
+        if let last = driver.lastRejectionLog[rejection], current - last < .seconds(10) {
+            driver.suppressedRejections[rejection, default: 0] += 1
+            return
+        }
+        let suppressed = driver.suppressedRejections.removeValue(forKey: rejection) ?? 0
+        driver.lastRejectionLog[rejection] = current
+        logger.warning("\(message())\(suppressed > 0 ? " (and \(suppressed) more like it)" : "")")
+    }
+
+    // MARK: - Actions
+
+    func run(_ actions: [VirtualRouter.Action], _ driver: RouterDriver) {
+        for action in actions {
+            switch action {
+            case .sendAdvertisement(let priority):
+                sendAdvertisement(driver, priority: priority)
+            case .addVirtualAddresses:
+                addAddresses(driver)
+            case .removeVirtualAddresses:
+                removeAddresses(driver)
+            case .announceAddresses(let rounds):
+                announce(driver, rounds: rounds)
+            case .arm(let timer, let deadline):
+                if let existing = driver.timers[timer] { loop.cancel(existing) }
+                driver.timers[timer] = loop.schedule(at: deadline.nanoseconds) { [unowned self, driver] in
+                    driver.timers[timer] = nil
+                    self.run(driver.router.timerFired(timer, now: self.now), driver)
+                }
+            case .cancel(let timer):
+                if let existing = driver.timers.removeValue(forKey: timer) { loop.cancel(existing) }
+            case .stateChanged(let from, let to, let reason):
+                stateChanged(driver, from: from, to: to, reason: reason)
+            case .note(let note):
+                log(note, driver)
+            }
+        }
+    }
+
+    func sendAdvertisement(_ driver: RouterDriver, priority: UInt8) {
+        guard let socketKey = driver.interfaceIndex.map({ SocketKey(index: $0, family: driver.family) }),
+            let socket = sockets[socketKey], let source = source(for: driver)
+        else {
+            logger.error("(\(driver.name)) cannot send an advert: no interface or address to send from")
+            return
+        }
+        let advert = driver.advertisement(priority: priority)
+        let identification = driver.nextIdentification()
+        let ttl = UInt8(driver.instance.unicastTTL ?? 255)
+        for destination in driver.destinations {
+            let bytes = advert.encoded(source: source, destination: destination)
+            do {
+                try socket.send(
+                    bytes, source: source, destination: destination, ttl: driver.isUnicast ? ttl : 255,
+                    identification: identification)
+            } catch {
+                if !(priority == 0 && error.errno == ENETUNREACH) {
+                    logger.error("(\(driver.name)) cannot send advert to \(destination): \(error)")
+                }
+            }
+        }
+        driver.counters.advertisementsSent += 1
+        if priority == 0 { driver.counters.priorityZeroSent += 1 }
+    }
+
+    func addAddresses(_ driver: RouterDriver) {
+        for address in driver.interfaceAddresses(resolve: { table.link(named: $0)?.index }, tag: Self.addressProtocol) {
+            do {
+                let code = try netlink.changeAddress(add: true, address, protocol: Self.addressProtocol)
+                switch code {
+                case 0:
+                    driver.owned.append(address)
+                case EEXIST:
+                    // Someone else's address (or added by hand): use it, but never remove it.
+                    logger.warning("(\(driver.name)) \(address.prefix) is already on the interface; leaving it to its owner")
+                default:
+                    logger.error("(\(driver.name)) cannot add \(address.prefix): \(SystemError("RTM_NEWADDR", errno: code))")
+                }
+            } catch {
+                logger.error("(\(driver.name)) cannot add \(address.prefix): \(error)")
+            }
+        }
+    }
+
+    func removeAddresses(_ driver: RouterDriver) {
+        for address in driver.owned {
+            do {
+                let code = try netlink.changeAddress(add: false, address, protocol: nil)
+                if code != 0 && code != EADDRNOTAVAIL {
+                    logger.error("(\(driver.name)) cannot remove \(address.prefix): \(SystemError("RTM_DELADDR", errno: code))")
+                }
+            } catch {
+                logger.error("(\(driver.name)) cannot remove \(address.prefix): \(error)")
+            }
+        }
+        driver.owned.removeAll()
+    }
+
+    /// Gratuitous ARPs and unsolicited neighbour advertisements for every address, `rounds` times, spaced by
+    /// `vrrp_garp_interval` / `vrrp_gna_interval` when those are set.
+    func announce(_ driver: RouterDriver, rounds: Int) {
+        let addresses = driver.interfaceAddresses(resolve: { table.link(named: $0)?.index }, tag: 0)
+        var frames = [(frame: [UInt8], index: Int32, family: IPAddress.Family)]()
+        for _ in 0..<rounds {
+            for address in addresses {
+                guard let link = table.link(index: address.index), link.hardwareAddress.count == 6 else { continue }
+                let frame =
+                    address.prefix.address.family == .ipv4
+                    ? AnnouncementFrame.gratuitousARP(from: link.hardwareAddress, address: address.prefix.address)
+                    : AnnouncementFrame.unsolicitedNeighborAdvertisement(
+                        from: link.hardwareAddress, address: address.prefix.address,
+                        router: Self.forwarding(link.name))
+                frames.append((frame, link.index, address.prefix.address.family))
+            }
+        }
+        if let first = addresses.first, let link = table.link(index: first.index) {
+            let kind = first.prefix.address.family == .ipv4 ? "gratuitous ARPs" : "Unsolicited Neighbour Adverts"
+            logger.debug("(\(driver.name)) Sending/queueing \(kind) on \(link.name) for \(first.prefix.address)")
+        }
+        let garp = driver.router.settings.garp
+        var deadline = loop.now
+        for (frame, index, family) in frames {
+            let spacing = family == .ipv4 ? garp.interval : garp.naInterval
+            if spacing == .zero {
+                send(frame, index, driver)
+            } else {
+                loop.schedule(at: deadline) { [unowned self] in self.send(frame, index, driver) }
+                deadline += MonotonicTime(spacing).nanoseconds
+            }
+        }
+    }
+
+    func send(_ frame: [UInt8], _ index: Int32, _ driver: RouterDriver) {
+        do {
+            try packets.send(frame, interfaceIndex: index)
+        } catch {
+            logger.error("(\(driver.name)) cannot send an announcement: \(error)")
+        }
+    }
+
+    /// Whether the host forwards IPv6 on an interface (the NA Router flag).
+    static func forwarding(_ interface: String) -> Bool {
+        let fd = open("/proc/sys/net/ipv6/conf/\(interface)/forwarding", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var byte: UInt8 = 0
+        return read(fd, &byte, 1) == 1 && byte != UInt8(ascii: "0")
+    }
+
+    // MARK: - Reporting
+
+    func stateChanged(_ driver: RouterDriver, from: VirtualRouter.State, to: VirtualRouter.State, reason: VirtualRouter.Reason) {
+        driver.lastTransition = (now, reason)
+        if to == .master { driver.counters.becameMaster += 1 }
+        if from == .master { driver.counters.releasedMaster += 1 }
+        switch to {
+        case .stopped:
+            logger.info("(\(driver.name)) Stopping")
+        default:
+            logger.info("(\(driver.name)) Entering \(to) STATE\(reason == .startup ? " (init)" : "")")
+        }
+        logger.debug("(\(driver.name)) \(from) -> \(to): \(reason)")
+        onStateChange?(driver.instance, from, to, driver.router.effectivePriority)
+    }
+
+    func log(_ note: VirtualRouter.Note, _ driver: RouterDriver) {
+        let name = driver.name
+        switch note {
+        case .backupReceivedPriorityZero:
+            logger.debug("(\(name)) Backup received priority 0 advertisement")
+        case .masterReceivedPriorityZero:
+            logger.debug("(\(name)) Master received priority 0 message")
+        case .lowerPriorityDiscarded(let from, let priority):
+            logger.info("(\(name)) received lower priority (\(priority)) advert from \(from) - discarding")
+        case .masterReceivedLowerPriority(let from, let priority, let ours, let forcing):
+            logger.info(
+                "(\(name)) Received advert from \(from) with lower priority \(priority), ours \(ours)\(forcing ? ", forcing new election" : "")")
+        case .equalPriorityFromOwnAddress:
+            logger.warning("(\(name)) WARNING - equal priority advert received from remote host with our IP address.")
+        case .bothAddressOwners:
+            logger.error(
+                "(\(name)) CONFIGURATION ERROR: local instance and a remote instance are both configured as address owner, please fix - reducing local priority")
+        case .intervalAdopted(let from, let to):
+            logger.debug("(\(name)) advertisement interval updated from \(from.microseconds / 1000)ms to \(to.microseconds / 1000)ms by master")
+        case .preemptDelayStarted(let until):
+            logger.debug("(\(name)) start preempt delay (until \(until))")
+        case .preemptDelayStopped:
+            logger.debug("(\(name)) stop preempt delay")
+        case .priorityChanged(let from, let to):
+            logger.info("(\(name)) Changing effective priority from \(from) to \(to)")
+        }
+    }
+
+    /// SIGUSR2: keepalived's stats dump, in Vigil's runtime directory.
+    func writeStats() {
+        let text = drivers.map { $0.counters.statsDump(instance: $0.name) }.joined()
+        do {
+            try runtime.write("vigil.stats", contents: text)
+            logger.info("Printing VRRP stats for process(\(getpid())) on signal")
+        } catch {
+            logger.error("cannot write stats: \(error)")
+        }
+    }
+
+    /// SIGUSR1: keepalived's data dump lines that exporters read.
+    func writeData() {
+        var text = "------< VRRP Topology >------\n"
+        for driver in drivers {
+            let router = driver.router
+            text += " VRRP Instance = \(driver.name)\n"
+            text += "   State = \(router.state)\n"
+            text += "   Wantstate = \(router.wantsMaster ? "MASTER" : "BACKUP")\n"
+            text += "   Interface = \(driver.instance.interface ?? "")\n"
+            text += "   Virtual Router ID = \(router.settings.virtualRouterID)\n"
+            text += "   Priority = \(router.basePriority)\n"
+            text += "   Effective priority = \(router.effectivePriority)\n"
+            text += "   Advert interval = \(router.settings.advertisementInterval.seconds) sec\n"
+            if let master = router.masterAddress { text += "   Master router = \(master)\n" }
+            if let priority = router.masterPriority { text += "   Master priority = \(priority)\n" }
+            if let transition = driver.lastTransition {
+                text += "   Last transition = \(transition.time) (\(transition.reason))\n"
+            }
+            text += "   Virtual IP = \(driver.instance.virtualAddresses.count)\n"
+            for address in driver.instance.virtualAddresses { text += "     \(address.prefix)\n" }
+        }
+        do {
+            try runtime.write("vigil.data", contents: text)
+            logger.info("Printing VRRP data for process(\(getpid())) on signal")
+        } catch {
+            logger.error("cannot write data: \(error)")
+        }
+    }
+}

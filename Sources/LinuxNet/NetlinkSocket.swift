@@ -1,0 +1,103 @@
+import CLinux
+import Glibc
+
+/// A NETLINK_ROUTE socket: requests with acknowledgements (adding and deleting addresses), dumps of links and
+/// addresses, and, when opened with groups, a stream of link and address events for the event loop.
+public final class NetlinkSocket: @unchecked Sendable {
+    public static let linkGroup: UInt32 = 0x1  // RTMGRP_LINK
+    public static let ipv4AddressGroup: UInt32 = 0x10  // RTMGRP_IPV4_IFADDR
+    public static let ipv6AddressGroup: UInt32 = 0x100  // RTMGRP_IPV6_IFADDR
+
+    public let descriptor: FileDescriptor
+    private var sequence: UInt32 = UInt32(truncatingIfNeeded: monotonicNanoseconds() / 1000)
+    private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+
+    /// Opens a socket; with `groups` it also receives those multicast events (a monitor socket).
+    public init(groups: UInt32 = 0, nonBlocking: Bool = false) throws(SystemError) {
+        let type = SOCK_RAW.rawValue | SOCK_CLOEXEC.rawValue | (nonBlocking ? SOCK_NONBLOCK.rawValue : 0)
+        let fd = try system("socket(AF_NETLINK)") { socket(AF_NETLINK, Int32(type), NETLINK_ROUTE) }
+        descriptor = FileDescriptor(fd)
+        var address = sockaddr_nl()
+        address.nl_family = sa_family_t(AF_NETLINK)
+        address.nl_groups = groups
+        _ = try system("bind(netlink)") {
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_nl>.size))
+                }
+            }
+        }
+        if groups != 0 {
+            // A burst of events must not be lost to a small buffer; ENOBUFS still tells us if it is.
+            try? setSocketOption(fd, SOL_SOCKET, SO_RCVBUF, 1 << 20, "SO_RCVBUF")
+        }
+    }
+
+    func nextSequence() -> UInt32 {
+        sequence &+= 1
+        return sequence
+    }
+
+    /// Sends a request and waits for its acknowledgement; returns errno (0 for success).
+    public func request(_ build: (UInt32) -> [UInt8]) throws(SystemError) -> Int32 {
+        let sequence = nextSequence()
+        try send(build(sequence))
+        while true {
+            for event in try receive() {
+                if case .acknowledgement(let acknowledged, let code) = event, acknowledged == sequence { return code }
+            }
+        }
+    }
+
+    /// Adds or deletes an address; returns errno (0, EEXIST, EADDRNOTAVAIL, ...).
+    public func changeAddress(add: Bool, _ address: InterfaceAddress, protocol proto: UInt8?) throws(SystemError)
+        -> Int32
+    {
+        try request { NetlinkMessage.address(add: add, address, sequence: $0, protocol: proto) }
+    }
+
+    /// Every link (or every address) the kernel knows now.
+    public func dump(links: Bool) throws(SystemError) -> [NetlinkMessage.Event] {
+        let sequence = nextSequence()
+        try send(NetlinkMessage.dumpRequest(links: links, sequence: sequence))
+        var collected = [NetlinkMessage.Event]()
+        while true {
+            for event in try receive() {
+                switch event {
+                case .done(let done) where done == sequence:
+                    return collected
+                case .acknowledgement(let acknowledged, let code) where acknowledged == sequence && code != 0:
+                    throw SystemError("netlink dump", errno: code)
+                case .link, .address:
+                    collected.append(event)
+                default:
+                    break
+                }
+            }
+        }
+    }
+
+    public func send(_ bytes: [UInt8]) throws(SystemError) {
+        var kernel = sockaddr_nl()
+        kernel.nl_family = sa_family_t(AF_NETLINK)
+        let fd = descriptor.rawValue
+        _ = try system("sendto(netlink)") {
+            bytes.withUnsafeBytes { raw in
+                withUnsafePointer(to: &kernel) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        sendto(fd, raw.baseAddress, raw.count, 0, $0, socklen_t(MemoryLayout<sockaddr_nl>.size))
+                    }
+                }
+            }
+        }
+    }
+
+    /// One read's worth of events (blocks unless the socket is non-blocking).
+    public func receive() throws(SystemError) -> [NetlinkMessage.Event] {
+        let fd = descriptor.rawValue
+        let count = try system("recv(netlink)") {
+            buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        }
+        return NetlinkMessage.parse(buffer[0..<count])
+    }
+}
