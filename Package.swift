@@ -35,8 +35,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Test-only: network-namespace labs, running programs.
-        .target(name: "VigilTestSupport"),
+        // Network-namespace labs: for `vigil lab` and the lab tests.
+        .target(name: "NetworkLab", dependencies: ["CLinux"]),
+        // Test-only: lab requirements, package paths.
+        .target(name: "VigilTestSupport", dependencies: ["NetworkLab"]),
         .testTarget(name: "VigilConfigTests", dependencies: ["VigilConfig"]),
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "VigilConfig"]),
         .testTarget(name: "LinuxNetTests", dependencies: ["LinuxNet", "VigilConfig"]),

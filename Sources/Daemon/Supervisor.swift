@@ -115,7 +115,9 @@ public final class Supervisor {
                 logger.error("\(role) child process(\(pid)) died: killed by signal \(vigil_wtermsig(status))")
             } else {
                 let code = vigil_wexitstatus(status)
-                if stopping { logger.info("\(role) child process(\(pid)) exited with status \(code)") } else {
+                if stopping {
+                    logger.info("\(role) child process(\(pid)) exited with status \(code)")
+                } else {
                     logger.error("\(role) child process(\(pid)) exited with status \(code)")
                 }
             }

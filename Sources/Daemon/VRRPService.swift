@@ -150,7 +150,9 @@ public final class VRRPService {
     func removeLeftoverAddresses() {
         for address in table.addresses(taggedWith: Self.addressProtocol) {
             _ = try? netlink.changeAddress(add: false, address, protocol: nil)
-            logger.info("removed \(address.prefix) left by an earlier Vigil on \(table.link(index: address.index)?.name ?? "?")")
+            logger.info(
+                "removed \(address.prefix) left by an earlier Vigil on \(table.link(index: address.index)?.name ?? "?")"
+            )
         }
     }
 
@@ -164,7 +166,9 @@ public final class VRRPService {
                     // Events were lost: read the whole picture again.
                     logger.warning("netlink monitor overflowed; re-reading interfaces")
                     if let links = try? netlink.dump(links: true) { for event in links { _ = table.apply(event) } }
-                    if let addresses = try? netlink.dump(links: false) { for event in addresses { _ = table.apply(event) } }
+                    if let addresses = try? netlink.dump(links: false) {
+                        for event in addresses { _ = table.apply(event) }
+                    }
                     for driver in drivers { updateFault(driver) }
                     continue
                 }
@@ -244,7 +248,8 @@ public final class VRRPService {
             unknownVirtualRouters += 1
             if lastUnknownLog.map({ now - $0 > .seconds(10) }) ?? true {
                 lastUnknownLog = now
-                logger.debug("Unknown VRID(\(vrid)) received on interface(\(sockets[key]?.interfaceName ?? "?")). ignoring...")
+                logger.debug(
+                    "Unknown VRID(\(vrid)) received on interface(\(sockets[key]?.interfaceName ?? "?")). ignoring...")
             }
             return
         }
@@ -353,9 +358,11 @@ public final class VRRPService {
                     driver.owned.append(address)
                 case EEXIST:
                     // Someone else's address (or added by hand): use it, but never remove it.
-                    logger.warning("(\(driver.name)) \(address.prefix) is already on the interface; leaving it to its owner")
+                    logger.warning(
+                        "(\(driver.name)) \(address.prefix) is already on the interface; leaving it to its owner")
                 default:
-                    logger.error("(\(driver.name)) cannot add \(address.prefix): \(SystemError("RTM_NEWADDR", errno: code))")
+                    logger.error(
+                        "(\(driver.name)) cannot add \(address.prefix): \(SystemError("RTM_NEWADDR", errno: code))")
                 }
             } catch {
                 logger.error("(\(driver.name)) cannot add \(address.prefix): \(error)")
@@ -368,7 +375,8 @@ public final class VRRPService {
             do {
                 let code = try netlink.changeAddress(add: false, address, protocol: nil)
                 if code != 0 && code != EADDRNOTAVAIL {
-                    logger.error("(\(driver.name)) cannot remove \(address.prefix): \(SystemError("RTM_DELADDR", errno: code))")
+                    logger.error(
+                        "(\(driver.name)) cannot remove \(address.prefix): \(SystemError("RTM_DELADDR", errno: code))")
                 }
             } catch {
                 logger.error("(\(driver.name)) cannot remove \(address.prefix): \(error)")
@@ -430,7 +438,9 @@ public final class VRRPService {
 
     // MARK: - Reporting
 
-    func stateChanged(_ driver: RouterDriver, from: VirtualRouter.State, to: VirtualRouter.State, reason: VirtualRouter.Reason) {
+    func stateChanged(
+        _ driver: RouterDriver, from: VirtualRouter.State, to: VirtualRouter.State, reason: VirtualRouter.Reason
+    ) {
         driver.lastTransition = (now, reason)
         if to == .master { driver.counters.becameMaster += 1 }
         if from == .master { driver.counters.releasedMaster += 1 }
@@ -455,14 +465,18 @@ public final class VRRPService {
             logger.info("(\(name)) received lower priority (\(priority)) advert from \(from) - discarding")
         case .masterReceivedLowerPriority(let from, let priority, let ours, let forcing):
             logger.info(
-                "(\(name)) Received advert from \(from) with lower priority \(priority), ours \(ours)\(forcing ? ", forcing new election" : "")")
+                "(\(name)) Received advert from \(from) with lower priority \(priority), ours \(ours)\(forcing ? ", forcing new election" : "")"
+            )
         case .equalPriorityFromOwnAddress:
             logger.warning("(\(name)) WARNING - equal priority advert received from remote host with our IP address.")
         case .bothAddressOwners:
             logger.error(
-                "(\(name)) CONFIGURATION ERROR: local instance and a remote instance are both configured as address owner, please fix - reducing local priority")
+                "(\(name)) CONFIGURATION ERROR: local instance and a remote instance are both configured as address owner, please fix - reducing local priority"
+            )
         case .intervalAdopted(let from, let to):
-            logger.debug("(\(name)) advertisement interval updated from \(from.microseconds / 1000)ms to \(to.microseconds / 1000)ms by master")
+            logger.debug(
+                "(\(name)) advertisement interval updated from \(from.microseconds / 1000)ms to \(to.microseconds / 1000)ms by master"
+            )
         case .preemptDelayStarted(let until):
             logger.debug("(\(name)) start preempt delay (until \(until))")
         case .preemptDelayStopped:

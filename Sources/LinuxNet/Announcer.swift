@@ -17,7 +17,9 @@ public enum AnnouncementFrame {
     /// An unsolicited neighbour advertisement (RFC 4861 7.2.6) for `address`: from the address itself to all
     /// nodes (ff02::1), hop limit 255, Override set, Router set when this host forwards, with the target
     /// link-layer address option.
-    public static func unsolicitedNeighborAdvertisement(from mac: [UInt8], address: IPAddress, router: Bool)
+    public static func unsolicitedNeighborAdvertisement(
+        from mac: [UInt8], address: IPAddress, router: Bool
+    )
         -> [UInt8]
     {
         let allNodes = IPAddress.v6(high: 0xff02_0000_0000_0000, low: 1)

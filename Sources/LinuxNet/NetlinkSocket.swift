@@ -50,7 +50,9 @@ public final class NetlinkSocket: @unchecked Sendable {
     }
 
     /// Adds or deletes an address; returns errno (0, EEXIST, EADDRNOTAVAIL, ...).
-    public func changeAddress(add: Bool, _ address: InterfaceAddress, protocol proto: UInt8?) throws(SystemError)
+    public func changeAddress(
+        add: Bool, _ address: InterfaceAddress, protocol proto: UInt8?
+    ) throws(SystemError)
         -> Int32
     {
         try request { NetlinkMessage.address(add: add, address, sequence: $0, protocol: proto) }

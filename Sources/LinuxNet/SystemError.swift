@@ -44,7 +44,9 @@ public final class FileDescriptor: @unchecked Sendable {
 }
 
 /// Sets an integer socket option.
-public func setSocketOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32, _ label: String)
+public func setSocketOption(
+    _ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32, _ label: String
+)
     throws(SystemError)
 {
     var value = value

@@ -27,7 +27,9 @@ public final class VRRPSocket: @unchecked Sendable {
 
     public static let ipProtocol: Int32 = 112
 
-    public init(family: IPAddress.Family, interfaceName: String, interfaceIndex: Int32, multicastGroup: IPAddress?)
+    public init(
+        family: IPAddress.Family, interfaceName: String, interfaceIndex: Int32, multicastGroup: IPAddress?
+    )
         throws(SystemError)
     {
         self.family = family
@@ -50,13 +52,15 @@ public final class VRRPSocket: @unchecked Sendable {
             var request = vigil_ip_mreqn()
             request.imr_ifindex = interfaceIndex
             _ = try system("setsockopt(IP_MULTICAST_IF)") {
-                setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_IF, &request, socklen_t(MemoryLayout<vigil_ip_mreqn>.size))
+                setsockopt(
+                    fd, Int32(IPPROTO_IP), IP_MULTICAST_IF, &request, socklen_t(MemoryLayout<vigil_ip_mreqn>.size))
             }
             if let group = multicastGroup, case .v4(let value) = group {
                 request.imr_multiaddr.s_addr = value.bigEndian
                 _ = try system("setsockopt(IP_ADD_MEMBERSHIP)") {
                     setsockopt(
-                        fd, Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, &request, socklen_t(MemoryLayout<vigil_ip_mreqn>.size))
+                        fd, Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, &request, socklen_t(MemoryLayout<vigil_ip_mreqn>.size)
+                    )
                 }
             }
         case .ipv6:
@@ -95,9 +99,10 @@ public final class VRRPSocket: @unchecked Sendable {
         let fd = descriptor.rawValue
         switch (source, destination) {
         case (.v4, .v4(let destinationValue)):
-            let packet = Self.ipv4Header(
-                payloadLength: payload.count, source: source, destination: destination, ttl: ttl,
-                identification: identification) + payload
+            let packet =
+                Self.ipv4Header(
+                    payloadLength: payload.count, source: source, destination: destination, ttl: ttl,
+                    identification: identification) + payload
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_addr.s_addr = destinationValue.bigEndian
@@ -196,13 +201,18 @@ public final class VRRPSocket: @unchecked Sendable {
                         message.msg_control = controlRaw.baseAddress
                         message.msg_controllen = controlRaw.count
                         var received = recvmsg(fd, &message, Int32(MSG_DONTWAIT))
-                        while received < 0 && vigil_errno() == EINTR { received = recvmsg(fd, &message, Int32(MSG_DONTWAIT)) }
+                        while received < 0 && vigil_errno() == EINTR {
+                            received = recvmsg(fd, &message, Int32(MSG_DONTWAIT))
+                        }
                         guard received >= 0, message.msg_flags & Int32(MSG_TRUNC) == 0 else { return -1 }
                         var header = vigil_cmsg_firsthdr(&message)
                         while let current = header {
                             if current.pointee.cmsg_level == Int32(IPPROTO_IPV6) {
                                 if current.pointee.cmsg_type == IPV6_HOPLIMIT {
-                                    hopLimit = Int(vigil_cmsg_data(current).withMemoryRebound(to: Int32.self, capacity: 1) { $0.pointee })
+                                    hopLimit = Int(
+                                        vigil_cmsg_data(current).withMemoryRebound(to: Int32.self, capacity: 1) {
+                                            $0.pointee
+                                        })
                                 } else if current.pointee.cmsg_type == IPV6_PKTINFO {
                                     let info = vigil_cmsg_data(current).withMemoryRebound(
                                         to: vigil_in6_pktinfo.self, capacity: 1

@@ -82,7 +82,8 @@ extension Advertisement {
         if !valid && version == .v3 && family == .ipv4 && !packet.destination.isMulticast {
             // keepalived before 1.3.6 summed unicast v3 adverts with the multicast group as destination
             // (`old_unicast_checksum`); keepalived accepts both, and so does Vigil.
-            valid = checksum(of: zeroed, version: version, source: packet.source, destination: multicastGroup4) == received
+            valid =
+                checksum(of: zeroed, version: version, source: packet.source, destination: multicastGroup4) == received
         }
         guard valid else { return .failure(.checksum) }
 

@@ -56,7 +56,8 @@ public struct VirtualRouter: Sendable {
             case .masterDown: "no advert from a master within Master_Down_Interval"
             case .priorityZeroReceived: "the master resigned (priority 0)"
             case .higherPriority(let address, let priority): "advert from \(address) with higher priority \(priority)"
-            case .equalPriorityHigherAddress(let address): "advert from \(address) with equal priority and higher address"
+            case .equalPriorityHigherAddress(let address):
+                "advert from \(address) with equal priority and higher address"
             case .fault(let why): why
             case .recovered: "fault cleared"
             case .stop: "stopping"

@@ -15,7 +15,8 @@ struct RunCommand: ParsableCommand {
 
     @Flag(
         name: [.customShort("t"), .customLong("config-test")],
-        help: "Check the configuration and exit (0 clean, 4 cannot run, 5 errors or warnings, 6 scripts without script security)."
+        help:
+            "Check the configuration and exit (0 clean, 4 cannot run, 5 errors or warnings, 6 scripts without script security)."
     )
     var configTest = false
 

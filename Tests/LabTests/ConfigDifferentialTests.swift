@@ -6,7 +6,7 @@ import VigilTestSupport
 /// `vigil -t` against `keepalived -t` on the same files, each in a throw-away namespace holding the interfaces the
 /// file names: the exit codes agree (or the difference is documented in docs/COMPATIBILITY.md), and every line
 /// keepalived complains about, Vigil complains about too.
-@Suite("Config test: Vigil agrees with keepalived", .serialized, .enabled(if: Lab.shouldRun))
+@Suite("Config test: Vigil agrees with keepalived", .serialized, .enabled(if: TestLab.shouldRun))
 struct ConfigDifferentialTests {
     static let samplesDirectory = "/usr/share/doc/keepalived/samples"
 
@@ -32,7 +32,7 @@ struct ConfigDifferentialTests {
 
     @Test("same exit code and the same lines", arguments: configs())
     func agrees(path: String) throws {
-        let lab = try Lab("config-diff")
+        let lab = try TestLab.open("config-diff")
         defer { lab.close() }
         let namespace = try lab.namespace("t")
         let loaded = ConfigLoader.load(path: path, options: ConfigLoader.Options(configID: "lab"))

@@ -69,7 +69,8 @@ let vectors: [Vector] = [
         advert: Advertisement(
             version: .v3, virtualRouterID: 52, priority: 150, interval: .seconds(1), addresses: [ip("2001:db8::100")])),
     Vector(
-        name: "v3 IPv6 backup", payload: "313464010064dfd120010db8000000000000000000000100", source: "fe80::5eff:febb:2",
+        name: "v3 IPv6 backup", payload: "313464010064dfd120010db8000000000000000000000100",
+        source: "fe80::5eff:febb:2",
         destination: "ff02::12",
         advert: Advertisement(
             version: .v3, virtualRouterID: 52, priority: 100, interval: .seconds(1), addresses: [ip("2001:db8::100")])),
@@ -194,7 +195,9 @@ struct ReceivePolicyTests {
         version: .v2, authentication: .password(Array("1111".utf8)), interval: .seconds(1),
         virtualAddresses: [ip("198.51.100.100")])
 
-    func packet(ttl: Int = 255, destination: String = "224.0.0.18", source: String = "198.51.100.1")
+    func packet(
+        ttl: Int = 255, destination: String = "224.0.0.18", source: String = "198.51.100.1"
+    )
         -> ReceivedPacket
     {
         ReceivedPacket(payload: [], source: ip(source), destination: ip(destination), hopLimit: ttl)
@@ -210,7 +213,8 @@ struct ReceivePolicyTests {
         #expect(policy.check(advert, packet(ttl: 254)) == .reject(.ttl))
         var unicast = policy
         unicast.unicastPeers = [.init(address: ip("198.51.100.1"))]
-        #expect(unicast.check(advert, packet(ttl: 64, destination: "198.51.100.2")) == .accept(addressListMismatch: false))
+        #expect(
+            unicast.check(advert, packet(ttl: 64, destination: "198.51.100.2")) == .accept(addressListMismatch: false))
     }
 
     @Test("wrong password fails authentication; other auth type is a mismatch")
@@ -249,7 +253,8 @@ struct ReceivePolicyTests {
         unicast.unicastPeers = [.init(address: ip("198.51.100.2"), minimumTTL: 250, maximumTTL: 255)]
         unicast.checkUnicastSource = true
         #expect(unicast.check(advert, packet()) == .reject(.addressList))
-        #expect(unicast.check(advert, packet(destination: "198.51.100.1", source: "198.51.100.9")) == .reject(.unknownPeer))
+        #expect(
+            unicast.check(advert, packet(destination: "198.51.100.1", source: "198.51.100.9")) == .reject(.unknownPeer))
         #expect(
             unicast.check(advert, packet(ttl: 200, destination: "198.51.100.1", source: "198.51.100.2"))
                 == .reject(.ttl))

@@ -26,7 +26,9 @@ let peer = ip("198.51.100.2")
 let lowerPeer = ip("198.51.100.0")
 
 /// A router that has become master at `at(10)` (priority 150 unless said otherwise).
-func masterRouter(priority: Int = 150, version: Advertisement.Version = .v2, interval: Duration = .seconds(1))
+func masterRouter(
+    priority: Int = 150, version: Advertisement.Version = .v2, interval: Duration = .seconds(1)
+)
     -> VirtualRouter
 {
     var router = VirtualRouter(settings: settings(priority: priority, version: version, interval: interval))
@@ -123,8 +125,14 @@ struct BackupTests {
     @Test("an advert of higher or equal priority restarts Master_Down_Interval from its arrival")
     func acceptsHigherAndEqual() {
         var router = started(settings(priority: 100))
-        #expect(router.received(advert(priority: 150), from: peer, now: at(2)) == [.arm(.masterDown, at: at(2) + .microseconds(3_609_375))])
-        #expect(router.received(advert(priority: 100), from: peer, now: at(3)) == [.arm(.masterDown, at: at(3) + .microseconds(3_609_375))])
+        #expect(
+            router.received(advert(priority: 150), from: peer, now: at(2)) == [
+                .arm(.masterDown, at: at(2) + .microseconds(3_609_375))
+            ])
+        #expect(
+            router.received(advert(priority: 100), from: peer, now: at(3)) == [
+                .arm(.masterDown, at: at(3) + .microseconds(3_609_375))
+            ])
         #expect(router.masterAddress == peer)
         #expect(router.masterPriority == 100)
     }
@@ -133,7 +141,10 @@ struct BackupTests {
     func discardsLower() {
         var router = started(settings(priority: 150))
         let deadline = router.deadlines[.masterDown]
-        #expect(router.received(advert(priority: 100), from: peer, now: at(2)) == [.note(.lowerPriorityDiscarded(from: peer, priority: 100))])
+        #expect(
+            router.received(advert(priority: 100), from: peer, now: at(2)) == [
+                .note(.lowerPriorityDiscarded(from: peer, priority: 100))
+            ])
         #expect(router.deadlines[.masterDown] == deadline)
         #expect(router.timerFired(.masterDown, now: deadline!).contains(.sendAdvertisement(priority: 150)))
         #expect(router.state == .master)
@@ -174,9 +185,14 @@ struct BackupTests {
         #expect(first.contains(.note(.preemptDelayStarted(until: at(6)))))
         #expect(first.last == .arm(.masterDown, at: at(1) + .microseconds(3_414_062)))
         // Still inside the window: accepted.
-        #expect(router.received(advert(priority: 100), from: peer, now: at(5)).last == .arm(.masterDown, at: at(5) + .microseconds(3_414_062)))
+        #expect(
+            router.received(advert(priority: 100), from: peer, now: at(5)).last
+                == .arm(.masterDown, at: at(5) + .microseconds(3_414_062)))
         // After it: discarded, so the running deadline wins.
-        #expect(router.received(advert(priority: 100), from: peer, now: at(6.5)) == [.note(.lowerPriorityDiscarded(from: peer, priority: 100))])
+        #expect(
+            router.received(advert(priority: 100), from: peer, now: at(6.5)) == [
+                .note(.lowerPriorityDiscarded(from: peer, priority: 100))
+            ])
         #expect(router.timerFired(.masterDown, now: at(5) + .microseconds(3_414_062)).contains(.addVirtualAddresses))
     }
 
@@ -184,7 +200,10 @@ struct BackupTests {
     func priorityChangeMovesDeadline() {
         var router = started(settings(priority: 100))
         let actions = router.setTotalPriority(200, now: at(1))
-        #expect(actions == [.note(.priorityChanged(from: 100, to: 200)), .arm(.masterDown, at: at(0) + .microseconds(3_218_750))])
+        #expect(
+            actions == [
+                .note(.priorityChanged(from: 100, to: 200)), .arm(.masterDown, at: at(0) + .microseconds(3_218_750)),
+            ])
         #expect(router.setTotalPriority(999, now: at(1)).first == .note(.priorityChanged(from: 200, to: 254)))
         #expect(router.setTotalPriority(-50, now: at(1)).first == .note(.priorityChanged(from: 254, to: 1)))
         var owner = VirtualRouter(settings: settings(priority: 255, wantsMaster: true))
@@ -197,8 +216,14 @@ struct MasterTests {
     @Test("a master advertises every interval, exactly")
     func advertises() {
         var router = masterRouter()
-        #expect(router.timerFired(.advertisement, now: at(11)) == [.sendAdvertisement(priority: 150), .arm(.advertisement, at: at(12))])
-        #expect(router.timerFired(.advertisement, now: at(12)) == [.sendAdvertisement(priority: 150), .arm(.advertisement, at: at(13))])
+        #expect(
+            router.timerFired(.advertisement, now: at(11)) == [
+                .sendAdvertisement(priority: 150), .arm(.advertisement, at: at(12)),
+            ])
+        #expect(
+            router.timerFired(.advertisement, now: at(12)) == [
+                .sendAdvertisement(priority: 150), .arm(.advertisement, at: at(13)),
+            ])
         #expect(router.timerFired(.delayedAnnouncement, now: at(15)) == [.announceAddresses(repeat: 5)])
     }
 
@@ -219,7 +244,8 @@ struct MasterTests {
     func equalPriority() {
         var router = masterRouter()
         let fromHigher = router.received(advert(priority: 150), from: peer, now: at(10.5))
-        #expect(fromHigher.contains(.stateChanged(from: .master, to: .backup, reason: .equalPriorityHigherAddress(peer))))
+        #expect(
+            fromHigher.contains(.stateChanged(from: .master, to: .backup, reason: .equalPriorityHigherAddress(peer))))
         var other = masterRouter()
         let fromLower = other.received(advert(priority: 150), from: lowerPeer, now: at(10.5))
         #expect(other.state == .master)
@@ -241,13 +267,18 @@ struct MasterTests {
     @Test("a master answers a priority-0 advert")
     func answersPriorityZero() {
         var router = masterRouter()
-        #expect(router.received(advert(priority: 0), from: peer, now: at(10.5)) == [.note(.masterReceivedPriorityZero), .sendAdvertisement(priority: 150), .arm(.advertisement, at: at(11.5))])
+        #expect(
+            router.received(advert(priority: 0), from: peer, now: at(10.5)) == [
+                .note(.masterReceivedPriorityZero), .sendAdvertisement(priority: 150),
+                .arm(.advertisement, at: at(11.5)),
+            ])
     }
 
     @Test("v3: yielding adopts the new master's interval for Master_Down_Interval")
     func yieldsAdoptsInterval() {
         var router = masterRouter(version: .v3)
-        let actions = router.received(advert(priority: 200, version: .v3, interval: .milliseconds(100)), from: peer, now: at(10.5))
+        let actions = router.received(
+            advert(priority: 200, version: .v3, interval: .milliseconds(100)), from: peer, now: at(10.5))
         #expect(actions.last == .arm(.masterDown, at: at(10.5) + .microseconds(300_000 + 41_406)))
     }
 
@@ -273,7 +304,8 @@ struct FaultTests {
         #expect(
             actions == [
                 .sendAdvertisement(priority: 0), .removeVirtualAddresses, .cancel(.advertisement),
-                .cancel(.delayedAnnouncement), .stateChanged(from: .master, to: .fault, reason: .fault("interface eth0 down")),
+                .cancel(.delayedAnnouncement),
+                .stateChanged(from: .master, to: .fault, reason: .fault("interface eth0 down")),
             ])
         #expect(router.received(advert(priority: 200), from: peer, now: at(12)).isEmpty, "FAULT ignores adverts")
         #expect(router.timerFired(.advertisement, now: at(12)).isEmpty, "no stale timer fires in FAULT")
@@ -303,7 +335,10 @@ struct FaultTests {
     func backupFaults() {
         var router = VirtualRouter(settings: settings())
         _ = router.start(now: at(0))
-        #expect(router.setFault("script chk failed", now: at(1)) == [.cancel(.masterDown), .stateChanged(from: .backup, to: .fault, reason: .fault("script chk failed"))])
+        #expect(
+            router.setFault("script chk failed", now: at(1)) == [
+                .cancel(.masterDown), .stateChanged(from: .backup, to: .fault, reason: .fault("script chk failed")),
+            ])
     }
 
     @Test("stopping a master sends priority 0 and removes the addresses; a backup just stops")
@@ -315,6 +350,9 @@ struct FaultTests {
         #expect(router.deadlines.isEmpty)
         var backup = VirtualRouter(settings: settings())
         _ = backup.start(now: at(0))
-        #expect(backup.stop(now: at(1)) == [.cancel(.masterDown), .stateChanged(from: .backup, to: .stopped, reason: .stop)])
+        #expect(
+            backup.stop(now: at(1)) == [
+                .cancel(.masterDown), .stateChanged(from: .backup, to: .stopped, reason: .stop),
+            ])
     }
 }

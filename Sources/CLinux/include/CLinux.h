@@ -109,6 +109,10 @@ static inline int vigil_wtermsig(int status) { return WTERMSIG(status); }
 
 static inline void vigil_syslog(int priority, const char *message) { syslog(priority, "%s", message); }
 
+// MARK: GNU extensions (implemented in shim.c)
+
+int vigil_pipe_cloexec(int fds[2]);
+
 // MARK: errno (a thread-local the Swift importer hides behind a function)
 
 static inline int vigil_errno(void) { return errno; }

@@ -1,0 +1,41 @@
+import Foundation
+@_exported import NetworkLab
+
+/// What lab tests need around `NetworkLab.Lab`: whether they can and must run, and where the package is.
+public enum TestLab {
+    /// The tools every lab test may use; scripts/test installs them.
+    public static let tools = ["ip", "nft", "tshark", "keepalived"]
+
+    /// Whether lab tests must run (CI sets VIGIL_REQUIRE_LAB=1): then a missing requirement fails them.
+    public static let required = ProcessInfo.processInfo.environment["VIGIL_REQUIRE_LAB"] == "1"
+
+    /// Why lab tests cannot run here, or nil.
+    public static let unavailableReason: String? = Lab.unavailableReason(tools: tools)
+
+    /// For `.enabled(if:)`: run when possible, and also when required (so the test fails saying why).
+    public static var shouldRun: Bool { unavailableReason == nil || required }
+
+    /// Opens a lab, or throws why it cannot (which fails the test).
+    public static func open(_ name: String) throws -> Lab {
+        if let reason = unavailableReason { throw CommandError(arguments: ["lab"], reason: reason) }
+        return try Lab(name)
+    }
+}
+
+/// The package's root directory and its built binaries.
+public enum Package {
+    public static let root: String = {
+        var path = #filePath
+        for _ in 0..<3 { path = (path as NSString).deletingLastPathComponent }
+        return path
+    }()
+
+    /// The `vigil` binary `swift build` made (scripts/test builds it before the tests run).
+    public static func vigilBinary() throws -> String {
+        for configuration in ["debug", "release"] {
+            let path = "\(root)/.build/\(configuration)/vigil"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        throw CommandError(arguments: ["vigil"], reason: "is not built; run `swift build` first (scripts/test does)")
+    }
+}
