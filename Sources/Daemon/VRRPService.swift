@@ -28,7 +28,9 @@ public final class VRRPService {
     var drivers: [RouterDriver] = []
     var sockets: [SocketKey: VRRPSocket] = [:]
     var driversBySocket: [SocketKey: [RouterDriver]] = [:]
+    /// Packets for no router of ours, and packets too broken to tell whose they are.
     var unknownVirtualRouters = 0
+    var malformedPackets = 0
     var lastUnknownLog: MonotonicTime?
     var signals: FileDescriptor?
     var exitCode: Int32 = 0
@@ -228,7 +230,7 @@ public final class VRRPService {
             switch ReceivedPacket.parseIPv4(datagram.bytes) {
             case .success(let parsed): packet = parsed
             case .failure:
-                unknownVirtualRouters += 0
+                malformedPackets += 1
                 return
             }
         case .ipv6:
@@ -237,7 +239,10 @@ public final class VRRPService {
                 destination: datagram.destination ?? Advertisement.multicastGroup6, hopLimit: datagram.hopLimit)
         }
         let payload = packet.payload
-        guard payload.count >= 2 else { return }
+        guard payload.count >= 2 else {
+            malformedPackets += 1
+            return
+        }
         let vrid = payload[payload.startIndex + 1]
         let candidates = (driversBySocket[key] ?? []).filter { $0.virtualRouterID == vrid }
         let driver =
@@ -488,7 +493,8 @@ public final class VRRPService {
 
     /// SIGUSR2: keepalived's stats dump, in Vigil's runtime directory.
     func writeStats() {
-        let text = drivers.map { $0.counters.statsDump(instance: $0.name) }.joined()
+        var text = drivers.map { $0.counters.statsDump(instance: $0.name) }.joined()
+        text += "Vigil Receive Errors:\n  Unknown VRID: \(unknownVirtualRouters)\n  Malformed: \(malformedPackets)\n"
         do {
             try runtime.write("vigil.stats", contents: text)
             logger.info("Printing VRRP stats for process(\(getpid())) on signal")

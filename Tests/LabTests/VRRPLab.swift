@@ -115,7 +115,9 @@ final class VRRPLab {
         var path = [String]()
         for line in try String(contentsOfFile: dump, encoding: .utf8).split(separator: "\n") {
             let level = line.prefix { $0 == " " }.count / 2
-            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = line.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
             guard parts.count == 2 else { continue }
             path = Array(path.prefix(max(0, level - 1)))
             if parts[1].isEmpty {
