@@ -357,8 +357,8 @@ public final class VRRPService {
     func addAddresses(_ driver: RouterDriver) {
         for address in driver.interfaceAddresses(resolve: { table.link(named: $0)?.index }, tag: Self.addressProtocol) {
             do {
-                let code = try netlink.changeAddress(add: true, address, protocol: Self.addressProtocol)
-                switch code {
+                let outcome = try netlink.changeAddress(add: true, address, protocol: Self.addressProtocol)
+                switch outcome.errno {
                 case 0:
                     driver.owned.append(address)
                 case EEXIST:
@@ -366,8 +366,7 @@ public final class VRRPService {
                     logger.warning(
                         "(\(driver.name)) \(address.prefix) is already on the interface; leaving it to its owner")
                 default:
-                    logger.error(
-                        "(\(driver.name)) cannot add \(address.prefix): \(SystemError("RTM_NEWADDR", errno: code))")
+                    logger.error("(\(driver.name)) cannot add \(address.prefix): \(outcome.description)")
                 }
             } catch {
                 logger.error("(\(driver.name)) cannot add \(address.prefix): \(error)")
@@ -378,10 +377,9 @@ public final class VRRPService {
     func removeAddresses(_ driver: RouterDriver) {
         for address in driver.owned {
             do {
-                let code = try netlink.changeAddress(add: false, address, protocol: nil)
-                if code != 0 && code != EADDRNOTAVAIL {
-                    logger.error(
-                        "(\(driver.name)) cannot remove \(address.prefix): \(SystemError("RTM_DELADDR", errno: code))")
+                let outcome = try netlink.changeAddress(add: false, address, protocol: nil)
+                if !outcome.succeeded && outcome.errno != EADDRNOTAVAIL {
+                    logger.error("(\(driver.name)) cannot remove \(address.prefix): \(outcome.description)")
                 }
             } catch {
                 logger.error("(\(driver.name)) cannot remove \(address.prefix): \(error)")

@@ -41,8 +41,9 @@ public enum NetlinkMessage {
     public enum Event: Hashable, Sendable {
         case link(Link, removed: Bool)
         case address(InterfaceAddress, removed: Bool)
-        /// An acknowledgement (errno 0) or the failure of request `sequence`.
-        case acknowledgement(sequence: UInt32, errno: Int32)
+        /// An acknowledgement (errno 0) or the failure of request `sequence`, with the kernel's explanation when it
+        /// gave one (extended acknowledgement).
+        case acknowledgement(sequence: UInt32, errno: Int32, message: String?)
         case done(sequence: UInt32)
     }
 
@@ -121,13 +122,16 @@ public enum NetlinkMessage {
             let length = Int(readUInt32(buffer, offset))
             guard length >= headerLength, length <= buffer.endIndex - offset else { break }
             let type = readUInt16(buffer, offset + 4)
+            let flags = readUInt16(buffer, offset + 6)
             let sequence = readUInt32(buffer, offset + 8)
             let body = buffer[(offset + headerLength)..<(offset + length)]
             switch type {
             case error:
                 if body.count >= 4 {
                     let code = Int32(bitPattern: readUInt32(body, body.startIndex))
-                    events.append(.acknowledgement(sequence: sequence, errno: -code))
+                    events.append(
+                        .acknowledgement(sequence: sequence, errno: -code, message: extendedMessage(body, flags: flags))
+                    )
                 }
             case done:
                 events.append(.done(sequence: sequence))
@@ -141,6 +145,20 @@ public enum NetlinkMessage {
             offset += (length + 3) & ~3
         }
         return events
+    }
+
+    /// The text of an extended acknowledgement (NLMSGERR_ATTR_MSG), after the echoed request.
+    static func extendedMessage(_ body: ArraySlice<UInt8>, flags: UInt16) -> String? {
+        let capped: UInt16 = 0x100
+        let tlvs: UInt16 = 0x200
+        guard flags & tlvs != 0, body.count >= 4 + headerLength else { return nil }
+        let echoed = flags & capped != 0 ? headerLength : Int(readUInt32(body, body.startIndex + 4))
+        let start = body.startIndex + 4 + ((echoed + 3) & ~3)
+        guard start <= body.endIndex else { return nil }
+        for (type, value) in attributes(body[start...]) where type == 1 {
+            return String(decoding: value.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        return nil
     }
 
     static func parseLink(_ body: ArraySlice<UInt8>) -> Link? {

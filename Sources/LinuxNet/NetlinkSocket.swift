@@ -27,6 +27,8 @@ public final class NetlinkSocket: @unchecked Sendable {
                 }
             }
         }
+        // Ask the kernel to explain its refusals (NETLINK_EXT_ACK), so that errors name what is wrong.
+        try? setSocketOption(fd, 270, 11, 1, "NETLINK_EXT_ACK")
         if groups != 0 {
             // A burst of events must not be lost to a small buffer; ENOBUFS still tells us if it is.
             try? setSocketOption(fd, SOL_SOCKET, SO_RCVBUF, 1 << 20, "SO_RCVBUF")
@@ -38,22 +40,36 @@ public final class NetlinkSocket: @unchecked Sendable {
         return sequence
     }
 
-    /// Sends a request and waits for its acknowledgement; returns errno (0 for success).
-    public func request(_ build: (UInt32) -> [UInt8]) throws(SystemError) -> Int32 {
+    /// The kernel's answer to a request: errno (0 for success) and its explanation, if it gave one.
+    public struct Outcome: Sendable, Equatable {
+        public var errno: Int32
+        public var message: String?
+
+        public var succeeded: Bool { errno == 0 }
+        public var description: String {
+            let reason = String(cString: strerror(errno))
+            return message.map { "\(reason): \($0)" } ?? reason
+        }
+    }
+
+    /// Sends a request and waits for its acknowledgement.
+    public func request(_ build: (UInt32) -> [UInt8]) throws(SystemError) -> Outcome {
         let sequence = nextSequence()
         try send(build(sequence))
         while true {
             for event in try receive() {
-                if case .acknowledgement(let acknowledged, let code) = event, acknowledged == sequence { return code }
+                if case .acknowledgement(let acknowledged, let code, let message) = event, acknowledged == sequence {
+                    return Outcome(errno: code, message: message)
+                }
             }
         }
     }
 
-    /// Adds or deletes an address; returns errno (0, EEXIST, EADDRNOTAVAIL, ...).
+    /// Adds or deletes an address.
     public func changeAddress(
         add: Bool, _ address: InterfaceAddress, protocol proto: UInt8?
     ) throws(SystemError)
-        -> Int32
+        -> Outcome
     {
         try request { NetlinkMessage.address(add: add, address, sequence: $0, protocol: proto) }
     }
@@ -68,7 +84,7 @@ public final class NetlinkSocket: @unchecked Sendable {
                 switch event {
                 case .done(let done) where done == sequence:
                     return collected
-                case .acknowledgement(let acknowledged, let code) where acknowledged == sequence && code != 0:
+                case .acknowledgement(let acknowledged, let code, _) where acknowledged == sequence && code != 0:
                     throw SystemError("netlink dump", errno: code)
                 case .link, .address:
                     collected.append(event)

@@ -11,7 +11,7 @@ struct Vigil: ParsableCommand {
         commandName: "vigil",
         abstract: "A keepalived-compatible high-availability daemon: VRRP, health checks, load balancing.",
         version: VigilVersion.text,
-        subcommands: [RunCommand.self, ConfigCommand.self],
+        subcommands: [RunCommand.self, ConfigCommand.self, LabCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

@@ -51,10 +51,12 @@ struct InteropTests {
     func interop(mode: Mode, vigilIsMaster: Bool) throws {
         let lab = try VRRPLab("interop", nodes: 2)
         defer { lab.close() }
-        let capture = try Capture(lab: lab.lab, namespace: lab.hub, interface: "br0", filter: mode.captureFilter, name: "wire")
+        let capture = try Capture(
+            lab: lab.lab, namespace: lab.hub, interface: "br0", filter: mode.captureFilter, name: "wire")
         func start(_ node: String, vigil: Bool) throws {
             let index = node == "n1" ? 1 : 2
-            let config = mode.config(node: index, priority: index == 1 ? 150 : 100, state: index == 1 ? "MASTER" : "BACKUP")
+            let config = mode.config(
+                node: index, priority: index == 1 ? 150 : 100, state: index == 1 ? "MASTER" : "BACKUP")
             if vigil { try lab.startVigil(node, config: config) } else { try lab.startKeepalived(node, config: config) }
         }
         // n1 (priority 150) is the master side, n2 (100) the backup side.
@@ -69,17 +71,22 @@ struct InteropTests {
 
         try lab.crash("n1")
         #expect(
-            lab.waitForHolder("n2", of: vip, timeout: masterDownInterval(interval: .seconds(1), priority: 100) + .milliseconds(500)) != nil,
+            lab.waitForHolder(
+                "n2", of: vip, timeout: masterDownInterval(interval: .seconds(1), priority: 100) + .milliseconds(500))
+                != nil,
             "n2 should take over\n\(lab.log("n2"))")
         try start("n1", vigil: vigilIsMaster)
         #expect(
-            lab.waitForHolder("n1", of: vip, timeout: masterDownInterval(interval: .seconds(1), priority: 150) + .seconds(2)) != nil,
+            lab.waitForHolder(
+                "n1", of: vip, timeout: masterDownInterval(interval: .seconds(1), priority: 150) + .seconds(2)) != nil,
             "n1 should take the VIP back\nn1:\n\(lab.log("n1"))\nn2:\n\(lab.log("n2"))")
         sleep(1)
         capture.stop()
 
         let log = (try? String(contentsOfFile: keepalivedLog, encoding: .utf8)) ?? ""
-        let errors = log.split(separator: "\n").filter { line in Self.keepalivedPacketErrors.contains { line.contains($0) } }
+        let errors = log.split(separator: "\n").filter { line in
+            Self.keepalivedPacketErrors.contains { line.contains($0) }
+        }
         #expect(errors.isEmpty, "keepalived rejected adverts:\n\(errors.joined(separator: "\n"))")
         let adverts = try capture.fields(["frame.number", "vrrp.checksum.status", "vrrp.prio"], filter: "vrrp")
         #expect(adverts.count >= 6, "adverts from both sides on the wire")

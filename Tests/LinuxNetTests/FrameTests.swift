@@ -71,7 +71,7 @@ struct NetlinkMessageTests {
         var body = NetlinkMessage.uint32(UInt32(bitPattern: -17))
         body += [UInt8](repeating: 0, count: 16)
         let bytes = NetlinkMessage.message(type: NetlinkMessage.error, flags: 0, sequence: 9, body: body)
-        #expect(NetlinkMessage.parse(bytes[...]) == [.acknowledgement(sequence: 9, errno: 17)])
+        #expect(NetlinkMessage.parse(bytes[...]) == [.acknowledgement(sequence: 9, errno: 17, message: nil)])
     }
 
     @Test("truncated and lying messages end the walk without a crash")

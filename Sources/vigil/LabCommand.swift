@@ -1,0 +1,225 @@
+import ArgumentParser
+import CLinux
+import Daemon
+import Glibc
+import NetworkLab
+
+/// `vigil lab`: the seed's preemptive pair in network namespaces, failing over in front of you.
+struct LabCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lab",
+        abstract: "Demonstrate failover: two Vigil nodes with the seed's configuration in network namespaces (root).",
+        discussion: """
+            Builds a bridge and two nodes (198.51.100.1 and .2) plus a client in network namespaces, runs Vigil on \
+            both nodes with the seed's preemptive keepalived.conf, kills the master, shows the takeover and its \
+            timing, brings the master back, shows preemption, and removes everything it made.
+            """)
+
+    static let vip = "198.51.100.100"
+
+    static func config(routerID: String, instance: String, state: String, priority: Int) -> String {
+        """
+        global_defs {
+            router_id \(routerID)
+        }
+        vrrp_instance \(instance) {
+            state \(state)
+            interface eth0
+            virtual_router_id 50
+            priority \(priority)
+            advert_int 1
+            authentication {
+                auth_type PASS
+                auth_pass 1111
+            }
+            virtual_ipaddress {
+                \(vip)
+            }
+        }
+
+        """
+    }
+
+    func run() throws {
+        if let reason = Lab.unavailableReason(tools: ["ip"]) {
+            printError("vigil lab: \(reason)")
+            throw ExitCode(1)
+        }
+        // Ctrl-C and SIGTERM end the demo cleanly: they are checked between steps.
+        var set = sigset_t()
+        vigil_sigemptyset(&set)
+        vigil_sigaddset(&set, SIGINT)
+        vigil_sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+
+        let demo = try Demo()
+        defer {
+            demo.lab.close()
+            say("cleaned up: namespaces, processes and files removed")
+        }
+        do {
+            try demo.run()
+        } catch is Interrupted {
+            say("interrupted")
+        }
+    }
+}
+
+struct Interrupted: Error {}
+
+func say(_ line: String) {
+    var text = line + "\n"
+    text.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
+}
+
+final class Demo {
+    let lab: Lab
+    let hub: String
+    let n1: String
+    let n2: String
+    let client: String
+    let clock = ContinuousClock()
+    let start: ContinuousClock.Instant
+    var daemons: [String: BackgroundProcess] = [:]
+    let vigil = Daemonizer.executablePath()
+
+    init() throws {
+        lab = try Lab("demo")
+        start = clock.now
+        hub = try lab.namespace("hub")
+        try lab.bridge("br0", in: hub)
+        n1 = try lab.namespace("n1")
+        n2 = try lab.namespace("n2")
+        client = try lab.namespace("client")
+        try lab.connect(n1, to: "br0", in: hub, port: "p1", addresses: ["198.51.100.1/24"])
+        try lab.connect(n2, to: "br0", in: hub, port: "p2", addresses: ["198.51.100.2/24"])
+        try lab.connect(client, to: "br0", in: hub, port: "p3", addresses: ["198.51.100.200/24"])
+    }
+
+    func stamp(_ text: String) {
+        let elapsed = (clock.now - start).seconds
+        let seconds = (elapsed * 100).rounded() / 100
+        var column = String(seconds)
+        while column.count < 6 { column = " " + column }
+        say("[\(column) s] \(text)")
+    }
+
+    func checkInterrupt() throws {
+        var pending = sigset_t()
+        sigpending(&pending)
+        if sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1 { throw Interrupted() }
+    }
+
+    func wait(timeout: Duration, _ condition: () -> Bool) throws -> Duration? {
+        var result: Duration?
+        var interrupted = false
+        result = Lab.wait(timeout: timeout) {
+            var pending = sigset_t()
+            sigpending(&pending)
+            if sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1 {
+                interrupted = true
+                return true
+            }
+            return condition()
+        }
+        if interrupted { throw Interrupted() }
+        return result
+    }
+
+    func startVigil(_ namespace: String, node: String, state: String, priority: Int) throws {
+        let path = try lab.write(
+            "\(node).conf",
+            LabCommand.config(
+                routerID: node == "n1" ? "lb01" : "lb02", instance: node == "n1" ? "VI_1" : "VI_2", state: state,
+                priority: priority))
+        let runtime = lab.path("\(node)-run")
+        mkdir(runtime, 0o700)
+        daemons[node] = try lab.start(
+            namespace, [vigil, "-n", "-l", "-f", path, "--runtime-dir", runtime], log: "\(node)-vigil")
+    }
+
+    func holder() -> String? {
+        if lab.holds(n1, LabCommand.vip) && daemons["n1"]?.isRunning == true { return "n1" }
+        if lab.holds(n2, LabCommand.vip) && daemons["n2"]?.isRunning == true { return "n2" }
+        return nil
+    }
+
+    func mac(_ namespace: String) -> String {
+        ((try? lab.run(namespace, ["cat", "/sys/class/net/eth0/address"]).output) ?? "?")
+            .filter { !$0.isWhitespace }
+    }
+
+    /// Who the client would send traffic for the VIP to: its ARP entry.
+    func clientView() -> String {
+        let output = (try? lab.run(client, ["ip", "neigh", "show", LabCommand.vip, "dev", "eth0"]).output) ?? ""
+        let words = output.split(separator: " ")
+        guard let index = words.firstIndex(of: "lladdr"), index + 1 < words.count else { return "unresolved" }
+        let address = String(words[index + 1])
+        let owner = address == mac(n1) ? "n1" : address == mac(n2) ? "n2" : "?"
+        return "\(address) (\(owner))"
+    }
+
+    func run() throws {
+        say("Vigil lab: the seed's preemptive pair, VRID 50, VIP \(LabCommand.vip), VRRPv2 with PASS, advert_int 1")
+        say("  n1 198.51.100.1 state MASTER priority 150 | n2 198.51.100.2 state BACKUP priority 100 | client .200")
+        say("  Master_Down_Interval = 3 x advert_int + (256 - priority)/256 s: 3.61 s for n2, 3.41 s for n1")
+        stamp("starting Vigil on n1 and n2")
+        try startVigil(n1, node: "n1", state: "MASTER", priority: 150)
+        try startVigil(n2, node: "n2", state: "BACKUP", priority: 100)
+        guard let elected = try wait(timeout: .seconds(8), { holder() == "n1" }) else {
+            stamp("n1 did not become master; its log:\n\(daemons["n1"]?.log ?? "")")
+            throw ExitCode(1)
+        }
+        _ = try? lab.run(client, ["ping", "-c", "1", "-W", "1", LabCommand.vip], check: false)
+        stamp("n1 is MASTER and holds \(LabCommand.vip) (elected after \(format(elected)))")
+        stamp("the client reaches \(LabCommand.vip) at \(clientView())")
+        try pause(.seconds(2))
+
+        stamp("kill -9 every Vigil process on n1: the master crashes without a word")
+        let killed = clock.now
+        for pid in ((try? Command.run(["ip", "netns", "pids", n1]).output) ?? "").split(separator: "\n") {
+            if let pid = Int32(pid) { kill(pid, SIGKILL) }
+        }
+        _ = daemons["n1"]?.waitForExit(timeout: .seconds(2))
+        guard try wait(timeout: .seconds(8), { lab.holds(n2, LabCommand.vip) }) != nil else {
+            stamp("n2 did not take over; its log:\n\(daemons["n2"]?.log ?? "")")
+            throw ExitCode(1)
+        }
+        let takeover = clock.now - killed
+        stamp("n2 is MASTER and holds \(LabCommand.vip): takeover \(format(takeover)) after the kill")
+        _ = try wait(timeout: .seconds(1)) { clientView().hasSuffix("(n2)") }
+        stamp("the client now reaches it at \(clientView()): n2's gratuitous ARPs moved it")
+        try pause(.seconds(2))
+
+        stamp("restarting Vigil on n1 (priority 150 preempts n2)")
+        let restarted = clock.now
+        try startVigil(n1, node: "n1", state: "MASTER", priority: 150)
+        guard try wait(timeout: .seconds(8), { holder() == "n1" && !lab.holds(n2, LabCommand.vip) }) != nil else {
+            stamp("n1 did not take the VIP back; its log:\n\(daemons["n1"]?.log ?? "")")
+            throw ExitCode(1)
+        }
+        stamp("n1 is MASTER again, \(format(clock.now - restarted)) after its restart; n2 went back to BACKUP")
+        _ = try wait(timeout: .seconds(1)) { clientView().hasSuffix("(n1)") }
+        stamp("the client reaches \(LabCommand.vip) at \(clientView())")
+        say("")
+        say("n2's log:")
+        for line in (daemons["n2"]?.log ?? "").split(separator: "\n") { say("  \(line)") }
+        for (_, daemon) in daemons { daemon.stop(signal: SIGTERM, timeout: .seconds(5)) }
+    }
+
+    func pause(_ duration: Duration) throws {
+        _ = try wait(timeout: duration) { false }
+    }
+
+    func format(_ duration: Duration) -> String {
+        let seconds = (duration.seconds * 100).rounded() / 100
+        return "\(seconds) s"
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
