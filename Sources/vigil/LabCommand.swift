@@ -55,7 +55,7 @@ struct LabCommand: ParsableCommand {
         let demo = try Demo()
         defer {
             demo.lab.close()
-            say("cleaned up: namespaces, processes and files removed")
+            say("cleaned up: namespaces \(demo.lab.prefix)-*, their processes and files removed")
         }
         do {
             try demo.run()
