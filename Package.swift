@@ -5,7 +5,8 @@ let package = Package(
     name: "vigil",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "vigil", targets: ["vigil"])
+        .executable(name: "vigil", targets: ["vigil"]),
+        .executable(name: "vigil-bench", targets: ["vigil-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,17 +32,22 @@ let package = Package(
             name: "vigil",
             dependencies: [
                 "VigilConfig", "Daemon", "NetworkLab", "CLinux",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Network-namespace labs: for `vigil lab` and the lab tests.
         .target(name: "NetworkLab", dependencies: ["CLinux"]),
+        // The benchmark beside keepalived.
+        .executableTarget(
+            name: "vigil-bench",
+            dependencies: ["NetworkLab", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // Test-only: lab requirements, package paths.
         .target(name: "VigilTestSupport", dependencies: ["NetworkLab"]),
         .testTarget(name: "VigilConfigTests", dependencies: ["VigilConfig"]),
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "VigilConfig"]),
         .testTarget(name: "LinuxNetTests", dependencies: ["LinuxNet", "VigilConfig"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
         .testTarget(
             name: "LabTests",
             dependencies: ["VigilConfig", "VigilTestSupport"],

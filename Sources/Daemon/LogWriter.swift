@@ -1,9 +1,9 @@
 import CLinux
-import Dispatch
 import Glibc
 import Logging
 
 /// Where log lines go, written on a thread of their own so that a slow terminal or syslog never delays an advert.
+/// (A plain pthread and a queue: the VRRP process needs no dispatch runtime for this.)
 public final class LogWriter: @unchecked Sendable {
     public enum Destination: Sendable {
         /// Standard error, each line stamped with the time as keepalived's console log does (`-l`).
@@ -12,59 +12,119 @@ public final class LogWriter: @unchecked Sendable {
         case syslog(facility: Int32)
     }
 
+    struct Line {
+        var level: Logger.Level
+        var time: time_t
+        var message: String
+    }
+
+    /// Lines beyond this many waiting are dropped (and counted): logging must never hold memory hostage.
+    static let capacity = 10_000
+
     public let destination: Destination
-    private let queue = DispatchQueue(label: "vigil.log")
-    private let identity: String
+    private var mutex = pthread_mutex_t()
+    private var condition = pthread_cond_t()
+    private var queue: [Line] = []
+    private var dropped = 0
+    private var written = 0
+    private var queued = 0
+    private var thread = pthread_t()
 
     public init(destination: Destination, identity: String) {
         self.destination = destination
-        self.identity = identity
         if case .syslog(let facility) = destination {
             // openlog keeps the pointer: the string must live as long as the process.
-            let name = strdup(identity)
-            openlog(name, LOG_PID | LOG_NDELAY, facility)
+            openlog(strdup(identity), LOG_PID | LOG_NDELAY, facility)
         }
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&condition, nil)
+        let box = Unmanaged.passRetained(self)
+        pthread_create(
+            &thread, nil,
+            { argument in
+                let writer = Unmanaged<LogWriter>.fromOpaque(argument!).takeRetainedValue()
+                writer.drain()
+                return nil
+            }, box.toOpaque())
+        pthread_detach(thread)
     }
 
     /// Queues one line; returns at once.
     public func write(_ level: Logger.Level, _ message: String) {
-        let destination = self.destination
-        let now = time(nil)
-        queue.async {
-            switch destination {
-            case .console:
-                var seconds = now
-                var parts = tm()
-                localtime_r(&seconds, &parts)
-                var buffer = [CChar](repeating: 0, count: 64)
-                let length = strftime(&buffer, buffer.count, "%a %b %e %H:%M:%S %Y", &parts)
-                let stamp = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                var line = "\(stamp): \(message)\n"
-                line.withUTF8 { bytes in
-                    var offset = 0
-                    while offset < bytes.count {
-                        let written = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
-                        if written <= 0 { break }
-                        offset += written
-                    }
-                }
-            case .syslog:
-                let priority: Int32
-                switch level {
-                case .trace, .debug: priority = LOG_DEBUG
-                case .info: priority = LOG_INFO
-                case .notice: priority = LOG_NOTICE
-                case .warning: priority = LOG_WARNING
-                case .error: priority = LOG_ERR
-                case .critical: priority = LOG_CRIT
-                }
-                message.withCString { vigil_syslog(priority, $0) }
-            }
+        let line = Line(level: level, time: time(nil), message: message)
+        pthread_mutex_lock(&mutex)
+        if queue.count < Self.capacity {
+            queue.append(line)
+            queued += 1
+        } else {
+            dropped += 1
         }
+        pthread_cond_signal(&condition)
+        pthread_mutex_unlock(&mutex)
     }
 
     /// Waits until every queued line is written (before exiting).
-    public func flush() { queue.sync {} }
+    public func flush() {
+        pthread_mutex_lock(&mutex)
+        let target = queued
+        pthread_mutex_unlock(&mutex)
+        while true {
+            pthread_mutex_lock(&mutex)
+            let done = written >= target
+            pthread_mutex_unlock(&mutex)
+            if done { return }
+            usleep(1_000)
+        }
+    }
+
+    private func drain() {
+        while true {
+            pthread_mutex_lock(&mutex)
+            while queue.isEmpty { pthread_cond_wait(&condition, &mutex) }
+            let batch = queue
+            queue.removeAll(keepingCapacity: true)
+            let lost = dropped
+            dropped = 0
+            pthread_mutex_unlock(&mutex)
+            if lost > 0 { emit(Line(level: .warning, time: time(nil), message: "\(lost) log lines were dropped")) }
+            for line in batch { emit(line) }
+            pthread_mutex_lock(&mutex)
+            written += batch.count
+            pthread_mutex_unlock(&mutex)
+        }
+    }
+
+    private func emit(_ line: Line) {
+        switch destination {
+        case .console:
+            var seconds = line.time
+            var parts = tm()
+            localtime_r(&seconds, &parts)
+            var buffer = [CChar](repeating: 0, count: 64)
+            let length = strftime(&buffer, buffer.count, "%a %b %e %H:%M:%S %Y", &parts)
+            let stamp = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            var text = "\(stamp): \(line.message)\n"
+            text.withUTF8 { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let count = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                    if count <= 0 { break }
+                    offset += count
+                }
+            }
+        case .syslog:
+            let priority: Int32
+            switch line.level {
+            case .trace, .debug: priority = LOG_DEBUG
+            case .info: priority = LOG_INFO
+            case .notice: priority = LOG_NOTICE
+            case .warning: priority = LOG_WARNING
+            case .error: priority = LOG_ERR
+            case .critical: priority = LOG_CRIT
+            }
+            line.message.withCString { vigil_syslog(priority, $0) }
+        }
+    }
 }
 
 /// A swift-log handler that hands lines to a `LogWriter`.

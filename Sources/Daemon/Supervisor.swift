@@ -21,12 +21,14 @@ public final class Supervisor {
     let logger: Logger
     let executable: String
     var children: [Child]
+    let respawn: Bool
     var stopping = false
 
-    public init(executable: String, children: [Child], logger: Logger) {
+    public init(executable: String, children: [Child], logger: Logger, respawn: Bool = true) {
         self.executable = executable
         self.children = children
         self.logger = logger
+        self.respawn = respawn
     }
 
     /// Runs until SIGTERM/SIGINT and every child has ended; returns the exit code.
@@ -122,6 +124,12 @@ public final class Supervisor {
                 }
             }
             guard !stopping else { continue }
+            guard respawn else {
+                // -R: a dead child ends the daemon, as keepalived does.
+                stopping = true
+                for child in children where child.pid != 0 { kill(child.pid, SIGTERM) }
+                continue
+            }
             // Restart at once the first time; if it keeps dying, no more than once a second.
             children[index].restarts += 1
             if monotonic() - children[index].lastStart < 1_000_000_000 { usleep(1_000_000) }

@@ -28,6 +28,10 @@ public final class VRRPService {
     var drivers: [RouterDriver] = []
     var sockets: [SocketKey: VRRPSocket] = [:]
     var driversBySocket: [SocketKey: [RouterDriver]] = [:]
+    /// Every configured virtual address: never a source address.
+    var virtualAddresses = Set<IPAddress>()
+    /// Cached primary addresses (`nil` entries mean "none"); see `primaryAddress`.
+    var primaryAddresses: [SocketKey: IPAddress?] = [:]
     /// Packets for no router of ours, and packets too broken to tell whose they are.
     var unknownVirtualRouters = 0
     var malformedPackets = 0
@@ -35,6 +39,8 @@ public final class VRRPService {
     var signals: FileDescriptor?
     var exitCode: Int32 = 0
     var stopping = false
+    /// `-V` (--dont-release-vrrp): leave the addresses in place on exit.
+    public var releaseOnStop = true
     /// Called on every state change (notifications hang here).
     public var onStateChange: ((VRRPInstance, VirtualRouter.State, VirtualRouter.State, Int) -> Void)?
 
@@ -63,6 +69,8 @@ public final class VRRPService {
         try loop.add(monitor.descriptor.rawValue) { [unowned self] in self.monitorReadable() }
         for instance in configuration.instances {
             drivers.append(RouterDriver(instance: instance, global: configuration.global))
+            virtualAddresses.formUnion(
+                (instance.virtualAddresses + instance.excludedVirtualAddresses).map(\.prefix.address))
         }
         for driver in drivers { try attach(driver) }
         for driver in drivers {
@@ -110,6 +118,7 @@ public final class VRRPService {
     func shutdown() {
         guard !stopping else { return }
         stopping = true
+        if !releaseOnStop { for driver in drivers { driver.owned.removeAll() } }
         for driver in drivers { run(driver.router.stop(now: now), driver) }
         logger.info("Stopped")
         loop.stop()
@@ -171,6 +180,7 @@ public final class VRRPService {
                     if let addresses = try? netlink.dump(links: false) {
                         for event in addresses { _ = table.apply(event) }
                     }
+                    primaryAddresses.removeAll()
                     for driver in drivers { updateFault(driver) }
                     continue
                 }
@@ -185,6 +195,7 @@ public final class VRRPService {
                 }
                 if case .address(let address, _) = event { touched.insert(address.index) }
             }
+            primaryAddresses = primaryAddresses.filter { !touched.contains($0.key.index) }
             for driver in drivers where driver.interfaceIndex.map(touched.contains) ?? false { updateFault(driver) }
         }
     }
@@ -212,8 +223,15 @@ public final class VRRPService {
     func source(for driver: RouterDriver) -> IPAddress? {
         if let configured = driver.configuredSource { return configured }
         guard let index = driver.interfaceIndex else { return nil }
-        let virtual = Set(driver.instance.virtualAddresses.map(\.prefix.address))
-        return table.primaryAddress(index: index, family: driver.family, excluding: virtual)
+        return primaryAddress(SocketKey(index: index, family: driver.family))
+    }
+
+    /// An interface's primary address per family, cached until its addresses change: every advert needs it.
+    func primaryAddress(_ key: SocketKey) -> IPAddress? {
+        if let cached = primaryAddresses[key] { return cached }
+        let address = table.primaryAddress(index: key.index, family: key.family, excluding: virtualAddresses)
+        primaryAddresses[key] = address
+        return address
     }
 
     // MARK: - Receiving

@@ -1,20 +1,10 @@
-import ArgumentParser
 import CLinux
 import Daemon
 import Glibc
 import NetworkLab
 
 /// `vigil lab`: the seed's preemptive pair in network namespaces, failing over in front of you.
-struct LabCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "lab",
-        abstract: "Demonstrate failover: two Vigil nodes with the seed's configuration in network namespaces (root).",
-        discussion: """
-            Builds a bridge and two nodes (198.51.100.1 and .2) plus a client in network namespaces, runs Vigil on \
-            both nodes with the seed's preemptive keepalived.conf, kills the master, shows the takeover and its \
-            timing, brings the master back, shows preemption, and removes everything it made.
-            """)
-
+enum LabDemo {
     static let vip = "198.51.100.100"
 
     static func config(routerID: String, instance: String, state: String, priority: Int) -> String {
@@ -39,30 +29,45 @@ struct LabCommand: ParsableCommand {
 
         """
     }
+}
 
-    func run() throws {
-        if let reason = Lab.unavailableReason(tools: ["ip"]) {
-            printError("vigil lab: \(reason)")
-            throw ExitCode(1)
-        }
-        // Ctrl-C and SIGTERM end the demo cleanly: they are checked between steps.
-        var set = sigset_t()
-        vigil_sigemptyset(&set)
-        vigil_sigaddset(&set, SIGINT)
-        vigil_sigaddset(&set, SIGTERM)
-        pthread_sigmask(SIG_BLOCK, &set, nil)
-
-        let demo = try Demo()
-        defer {
-            demo.lab.close()
-            say("cleaned up: namespaces \(demo.lab.prefix)-*, their processes and files removed")
-        }
-        do {
-            try demo.run()
-        } catch is Interrupted {
-            say("interrupted")
-        }
+/// Runs the demo; returns the exit code.
+func runLab() -> Int32 {
+    if let reason = Lab.unavailableReason(tools: ["ip"]) {
+        printError("vigil lab: \(reason)")
+        return 1
     }
+    // Ctrl-C and SIGTERM end the demo cleanly: they are checked between steps.
+    var set = sigset_t()
+    vigil_sigemptyset(&set)
+    vigil_sigaddset(&set, SIGINT)
+    vigil_sigaddset(&set, SIGTERM)
+    pthread_sigmask(SIG_BLOCK, &set, nil)
+    let demo: Demo
+    do {
+        demo = try Demo()
+    } catch {
+        printError("vigil lab: \(error)")
+        return 1
+    }
+    defer {
+        demo.lab.close()
+        say("cleaned up: namespaces \(demo.lab.prefix)-*, their processes and files removed")
+    }
+    do {
+        try demo.run()
+        return 0
+    } catch is Interrupted {
+        say("interrupted")
+        return 130
+    } catch {
+        say("vigil lab: \(error)")
+        return 1
+    }
+}
+
+struct DemoFailure: Error, CustomStringConvertible {
+    var description: String
 }
 
 struct Interrupted: Error {}
@@ -129,7 +134,7 @@ final class Demo {
     func startVigil(_ namespace: String, node: String, state: String, priority: Int) throws {
         let path = try lab.write(
             "\(node).conf",
-            LabCommand.config(
+            LabDemo.config(
                 routerID: node == "n1" ? "lb01" : "lb02", instance: node == "n1" ? "VI_1" : "VI_2", state: state,
                 priority: priority))
         let runtime = lab.path("\(node)-run")
@@ -139,8 +144,8 @@ final class Demo {
     }
 
     func holder() -> String? {
-        if lab.holds(n1, LabCommand.vip) && daemons["n1"]?.isRunning == true { return "n1" }
-        if lab.holds(n2, LabCommand.vip) && daemons["n2"]?.isRunning == true { return "n2" }
+        if lab.holds(n1, LabDemo.vip) && daemons["n1"]?.isRunning == true { return "n1" }
+        if lab.holds(n2, LabDemo.vip) && daemons["n2"]?.isRunning == true { return "n2" }
         return nil
     }
 
@@ -151,7 +156,7 @@ final class Demo {
 
     /// Who the client would send traffic for the VIP to: its ARP entry.
     func clientView() -> String {
-        let output = (try? lab.run(client, ["ip", "neigh", "show", LabCommand.vip, "dev", "eth0"]).output) ?? ""
+        let output = (try? lab.run(client, ["ip", "neigh", "show", LabDemo.vip, "dev", "eth0"]).output) ?? ""
         let words = output.split(separator: " ")
         guard let index = words.firstIndex(of: "lladdr"), index + 1 < words.count else { return "unresolved" }
         let address = String(words[index + 1])
@@ -160,19 +165,18 @@ final class Demo {
     }
 
     func run() throws {
-        say("Vigil lab: the seed's preemptive pair, VRID 50, VIP \(LabCommand.vip), VRRPv2 with PASS, advert_int 1")
+        say("Vigil lab: the seed's preemptive pair, VRID 50, VIP \(LabDemo.vip), VRRPv2 with PASS, advert_int 1")
         say("  n1 198.51.100.1 state MASTER priority 150 | n2 198.51.100.2 state BACKUP priority 100 | client .200")
         say("  Master_Down_Interval = 3 x advert_int + (256 - priority)/256 s: 3.61 s for n2, 3.41 s for n1")
         stamp("starting Vigil on n1 and n2")
         try startVigil(n1, node: "n1", state: "MASTER", priority: 150)
         try startVigil(n2, node: "n2", state: "BACKUP", priority: 100)
         guard let elected = try wait(timeout: .seconds(8), { holder() == "n1" }) else {
-            stamp("n1 did not become master; its log:\n\(daemons["n1"]?.log ?? "")")
-            throw ExitCode(1)
+            throw DemoFailure(description: "n1 did not become master; its log:\n\(daemons["n1"]?.log ?? "")")
         }
-        _ = try? lab.run(client, ["ping", "-c", "1", "-W", "1", LabCommand.vip], check: false)
-        stamp("n1 is MASTER and holds \(LabCommand.vip) (elected after \(format(elected)))")
-        stamp("the client reaches \(LabCommand.vip) at \(clientView())")
+        _ = try? lab.run(client, ["ping", "-c", "1", "-W", "1", LabDemo.vip], check: false)
+        stamp("n1 is MASTER and holds \(LabDemo.vip) (elected after \(format(elected)))")
+        stamp("the client reaches \(LabDemo.vip) at \(clientView())")
         try pause(.seconds(2))
 
         stamp("kill -9 every Vigil process on n1: the master crashes without a word")
@@ -181,12 +185,11 @@ final class Demo {
             if let pid = Int32(pid) { kill(pid, SIGKILL) }
         }
         _ = daemons["n1"]?.waitForExit(timeout: .seconds(2))
-        guard try wait(timeout: .seconds(8), { lab.holds(n2, LabCommand.vip) }) != nil else {
-            stamp("n2 did not take over; its log:\n\(daemons["n2"]?.log ?? "")")
-            throw ExitCode(1)
+        guard try wait(timeout: .seconds(8), { lab.holds(n2, LabDemo.vip) }) != nil else {
+            throw DemoFailure(description: "n2 did not take over; its log:\n\(daemons["n2"]?.log ?? "")")
         }
         let takeover = clock.now - killed
-        stamp("n2 is MASTER and holds \(LabCommand.vip): takeover \(format(takeover)) after the kill")
+        stamp("n2 is MASTER and holds \(LabDemo.vip): takeover \(format(takeover)) after the kill")
         _ = try wait(timeout: .seconds(1)) { clientView().hasSuffix("(n2)") }
         stamp("the client now reaches it at \(clientView()): n2's gratuitous ARPs moved it")
         try pause(.seconds(2))
@@ -194,13 +197,12 @@ final class Demo {
         stamp("restarting Vigil on n1 (priority 150 preempts n2)")
         let restarted = clock.now
         try startVigil(n1, node: "n1", state: "MASTER", priority: 150)
-        guard try wait(timeout: .seconds(8), { holder() == "n1" && !lab.holds(n2, LabCommand.vip) }) != nil else {
-            stamp("n1 did not take the VIP back; its log:\n\(daemons["n1"]?.log ?? "")")
-            throw ExitCode(1)
+        guard try wait(timeout: .seconds(8), { holder() == "n1" && !lab.holds(n2, LabDemo.vip) }) != nil else {
+            throw DemoFailure(description: "n1 did not take the VIP back; its log:\n\(daemons["n1"]?.log ?? "")")
         }
         stamp("n1 is MASTER again, \(format(clock.now - restarted)) after its restart; n2 went back to BACKUP")
         _ = try wait(timeout: .seconds(1)) { clientView().hasSuffix("(n1)") }
-        stamp("the client reaches \(LabCommand.vip) at \(clientView())")
+        stamp("the client reaches \(LabDemo.vip) at \(clientView())")
         say("")
         say("n2's log:")
         for line in (daemons["n2"]?.log ?? "").split(separator: "\n") { say("  \(line)") }

@@ -1,0 +1,50 @@
+import Foundation
+import NetworkLab
+
+struct ConfigLoadResult: Codable {
+    var file: String
+    var lines: Int
+    var keepalivedMs: Double
+    var vigilMs: Double
+    var vigilInProcessMs: Double
+}
+
+/// Parse + validate time of `keepalived -t` and `vigil -t` on generated large files, median of `runs`, in a
+/// namespace holding the interfaces the files name.
+func measureConfigLoad(runs: Int, vigil: String, generator: String) throws -> [ConfigLoadResult] {
+    let lab = try BenchLab(scale: "config", interfaces: 2, vigil: vigil)
+    defer { lab.close() }
+    let namespace = lab.nodes["n1"]!
+    var results = [ConfigLoadResult]()
+    for (kind, count, name) in [
+        ("real-servers", 1000, "rs-1000"), ("real-servers", 10000, "rs-10000"), ("instances", 500, "vrrp-500"),
+    ] {
+        let path = lab.lab.path("\(name).conf")
+        try Command.run(["/usr/bin/python3", generator, kind, String(count), path])
+        let lines = (try String(contentsOfFile: path, encoding: .utf8)).split(
+            separator: "\n", omittingEmptySubsequences: false
+        ).count
+        func median(_ arguments: [String]) -> Double {
+            var times = [Double]()
+            for _ in 0..<runs {
+                let start = epochNow()
+                _ = try? lab.lab.run(namespace, arguments, check: false)
+                times.append((epochNow() - start) * 1000)
+            }
+            return times.median
+        }
+        let keepalived = median([
+            "keepalived", "-t", "-f", path, "-p", lab.lab.path("k.pid"), "-r", lab.lab.path("v.pid"), "-c",
+            lab.lab.path("c.pid"),
+        ])
+        let vigilTime = median([vigil, "-t", "-f", path])
+        let inProcess =
+            try lab.lab.run(namespace, [vigil, "config", "time", "-f", path, "--repeat", String(runs)], check: false)
+            .output.split(separator: " ").first.flatMap { Double($0) } ?? .nan
+        results.append(
+            ConfigLoadResult(
+                file: name, lines: lines, keepalivedMs: keepalived, vigilMs: vigilTime, vigilInProcessMs: inProcess))
+        log("config \(name): keepalived \(keepalived) ms, vigil \(vigilTime) ms (in-process \(inProcess) ms)")
+    }
+    return results
+}

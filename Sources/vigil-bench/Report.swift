@@ -1,0 +1,121 @@
+import Foundation
+
+/// Everything one run measured.
+struct BenchReport: Codable {
+    var date: String
+    var command: String
+    var machine: String
+    var vigilVersion: String
+    var keepalivedVersion: String
+    var takeover: [TakeoverSeries] = []
+    var jitter: [JitterResult] = []
+    var scale: [ScaleResult] = []
+    var startup: [StartupResult] = []
+    var configLoad: [ConfigLoadResult] = []
+
+    func markdown() -> String {
+        var out = "# Vigil beside keepalived 2.2.7: \(date)\n\n"
+        out +=
+            "Command: `\(command)`  \nMachine: \(machine)  \nVigil: \(vigilVersion)  \nkeepalived: \(keepalivedVersion)\n\n"
+        out +=
+            "Everything is read from outside the daemons: the wire (tshark on the lab bridge), the kernel (`ip -ts monitor`), /proc. Both implementations run the same keepalived.conf in the same lab, alternating.\n\n"
+        if !takeover.isEmpty {
+            out += "## Takeover after kill -9 of the master\n\n"
+            out +=
+                "Backup priority 100, master 150; the master is killed at a random phase of its advert cycle. *Kill to VIP*: until the address appears in the backup's kernel. *Kill to GARP*: until the backup's first gratuitous ARP on the wire. *Overhead*: the old master's last advert to the new master's first, minus Master_Down_Interval: the part an implementation controls.\n\n"
+            out +=
+                "| mode | implementation | trials | kill to VIP median / p95 / max (s) | kill to GARP median / p95 / max (s) | overhead median / max (ms) |\n"
+            out += "| --- | --- | ---: | ---: | ---: | ---: |\n"
+            for series in takeover {
+                let vip = series.trials.compactMap(\.killToAddress)
+                let garp = series.trials.compactMap(\.killToAnnouncement)
+                let overhead = series.trials.compactMap(\.protocolOverhead).map { $0 * 1000 }
+                out +=
+                    "| \(series.mode) | \(series.implementation) | \(series.trials.count) | \(f3(vip.median)) / \(f3(vip.percentile(95))) / \(f3(vip.max())) | \(f3(garp.median)) / \(f3(garp.percentile(95))) / \(f3(garp.max())) | \(f1(overhead.median)) / \(f1(overhead.max())) |\n"
+            }
+            out += "\n"
+        }
+        if !jitter.isEmpty {
+            out +=
+                "## Advert timing at advert_int 0.05\n\n| implementation | load | adverts | gap std dev (ms) | worst deviation from 50 ms (ms) |\n| --- | --- | ---: | ---: | ---: |\n"
+            for result in jitter {
+                out +=
+                    "| \(result.implementation) | \(result.load) | \(result.adverts) | \(f2(result.gapStandardDeviationMs)) | \(f2(result.worstDeviationMs)) |\n"
+            }
+            out += "\n"
+        }
+        if !scale.isEmpty {
+            out +=
+                "## Idle cost at scale (all instances MASTER)\n\nCPU is utime + stime of every process of the implementation, per minute of wall time. Memory is the sum of their VmRSS (which counts pages two processes share twice) and of their PSS (shared pages split between the sharers: what they cost the machine).\n\n| instances | mode | implementation | processes | CPU s per minute | RSS (MiB) | PSS (MiB) |\n| ---: | --- | --- | ---: | ---: | ---: | ---: |\n"
+            for result in scale {
+                out +=
+                    "| \(result.instances) | \(result.mode) | \(result.implementation) | \(result.processes) | \(f3(result.cpuSecondsPerMinute)) | \(f1(result.residentMiB)) | \(f1(result.proportionalMiB)) |\n"
+            }
+            out += "\n"
+        }
+        if !startup.isEmpty {
+            out +=
+                "## Start-up: exec to adverts on the wire (address owners, advert_int 1)\n\n| instances | implementation | first advert (s) | every instance advertised (s) |\n| ---: | --- | ---: | ---: |\n"
+            for result in startup {
+                out +=
+                    "| \(result.instances) | \(result.implementation) | \(f3(result.firstAdvert)) | \(f3(result.allAdverts)) |\n"
+            }
+            out += "\n"
+        }
+        if !configLoad.isEmpty {
+            out +=
+                "## Config load: parse and validate (`-t`, median wall time)\n\n| file | lines | keepalived -t (ms) | vigil -t (ms) | vigil in-process (ms) |\n| --- | ---: | ---: | ---: | ---: |\n"
+            for result in configLoad {
+                out +=
+                    "| \(result.file) | \(result.lines) | \(f1(result.keepalivedMs)) | \(f1(result.vigilMs)) | \(f1(result.vigilInProcessMs)) |\n"
+            }
+            out += "\n"
+        }
+        out += targets()
+        return out
+    }
+
+    func targets() -> String {
+        var out = "## Targets\n\n| target | result |\n| --- | --- |\n"
+        for mode in Set(takeover.map(\.mode)).sorted() {
+            let vigil = takeover.first { $0.mode == mode && $0.implementation == .vigil }?.trials.compactMap(
+                \.killToAddress
+            ).median
+            let keepalived = takeover.first { $0.mode == mode && $0.implementation == .keepalived }?.trials.compactMap(
+                \.killToAddress
+            ).median
+            if let vigil, let keepalived {
+                out +=
+                    "| takeover median no worse than keepalived's (\(mode)) | \(vigil <= keepalived ? "met" : "missed"): \(f3(vigil)) s vs \(f3(keepalived)) s |\n"
+            }
+        }
+        if let fast = takeover.first(where: { $0.mode == "v3 advert_int 0.05" && $0.implementation == .vigil }) {
+            let overhead = fast.trials.compactMap(\.protocolOverhead).median * 1000
+            out +=
+                "| protocol overhead under 1 ms median at v3 0.05 | \(overhead < 1 ? "met" : "missed"): \(f2(overhead)) ms |\n"
+        }
+        if let vigil = scale.first(where: { $0.instances == 500 && $0.implementation == .vigil }),
+            let keepalived = scale.first(where: { $0.instances == 500 && $0.implementation == .keepalived })
+        {
+            out +=
+                "| CPU per minute at 500 instances no more than keepalived's | \(vigil.cpuSecondsPerMinute <= keepalived.cpuSecondsPerMinute ? "met" : "missed"): \(f3(vigil.cpuSecondsPerMinute)) vs \(f3(keepalived.cpuSecondsPerMinute)) |\n"
+            out +=
+                "| RSS at 500 instances no more than keepalived's | \(vigil.residentMiB <= keepalived.residentMiB ? "met" : "missed"): \(f1(vigil.residentMiB)) MiB vs \(f1(keepalived.residentMiB)) MiB (PSS \(f1(vigil.proportionalMiB)) vs \(f1(keepalived.proportionalMiB))) |\n"
+        }
+        if let vigil = jitter.first(where: { $0.implementation == .vigil && $0.load != "idle" }),
+            let keepalived = jitter.first(where: { $0.implementation == .keepalived && $0.load != "idle" })
+        {
+            out +=
+                "| advert jitter under load no worse than keepalived's | \(vigil.gapStandardDeviationMs <= keepalived.gapStandardDeviationMs ? "met" : "missed"): σ \(f2(vigil.gapStandardDeviationMs)) ms vs \(f2(keepalived.gapStandardDeviationMs)) ms |\n"
+        }
+        return out + "\n"
+    }
+}
+
+func f1(_ value: Double?) -> String { format(value, 1) }
+func f2(_ value: Double?) -> String { format(value, 2) }
+func f3(_ value: Double?) -> String { format(value, 3) }
+func format(_ value: Double?, _ digits: Int) -> String {
+    guard let value, value.isFinite else { return "-" }
+    return String(format: "%.\(digits)f", value)
+}

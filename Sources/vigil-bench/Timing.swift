@@ -1,0 +1,115 @@
+import Foundation
+import NetworkLab
+
+struct JitterResult: Codable {
+    var implementation: Implementation
+    var load: String
+    var interval: Double
+    var adverts: Int
+    var gapStandardDeviationMs: Double
+    var worstDeviationMs: Double
+}
+
+/// Advert timing of a master at `interval`: the gaps between its adverts on the wire, idle and with both cores
+/// busy (CPU hogs in the root namespace).
+func measureJitter(_ implementation: Implementation, busy: Bool, seconds: Int, vigil: String) throws -> JitterResult {
+    let lab = try BenchLab("jitter", nodes: 1, vigil: vigil)
+    defer { lab.close() }
+    let interval = 0.05
+    let config = BenchConfig.file([
+        BenchConfig.instance(
+            name: "VI_1", vrid: 60, priority: 255, state: "MASTER", interval: "0.05", version: 3,
+            vip: "198.51.100.100")
+    ])
+    _ = try lab.start(implementation, on: "n1", config: config)
+    _ = Lab.wait(timeout: .seconds(5)) { lab.holds("n1", "198.51.100.100") }
+    var hogs = [BackgroundProcess]()
+    if busy {
+        for index in 0..<2 {
+            hogs.append(
+                try BackgroundProcess(["sh", "-c", "while :; do :; done"], logPath: lab.lab.path("hog\(index).log")))
+        }
+    }
+    defer { for hog in hogs { hog.stop(signal: SIGKILL) } }
+    sleep(1)
+    let capture = try Capture(lab: lab.lab, namespace: lab.hub, interface: "br0", filter: "vrrp", name: "jitter")
+    sleep(UInt32(seconds))
+    capture.stop()
+    let times = try capture.fields(["frame.time_epoch"]).compactMap { Double($0[0]) }
+    let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
+    let deviations = gaps.map { abs($0 - interval) * 1000 }
+    return JitterResult(
+        implementation: implementation, load: busy ? "both cores busy" : "idle", interval: interval,
+        adverts: times.count, gapStandardDeviationMs: gaps.standardDeviation * 1000,
+        worstDeviationMs: deviations.max() ?? .nan)
+}
+
+struct ScaleResult: Codable {
+    var implementation: Implementation
+    var instances: Int
+    var mode: String
+    var processes: Int
+    var cpuSecondsPerMinute: Double
+    var residentMiB: Double
+    var proportionalMiB: Double
+    var mastered: Int
+}
+
+/// Idle cost: `count` masters, CPU seconds per minute and total RSS of every process of the implementation.
+func measureScale(
+    _ implementation: Implementation, count: Int, interval: String, version: Int, window: Int, vigil: String
+) throws -> ScaleResult {
+    let lab = try BenchLab(scale: "scale", interfaces: count > 250 ? 2 : 1, vigil: vigil)
+    defer { lab.close() }
+    _ = try lab.start(
+        implementation, on: "n1", config: BenchConfig.scale(count: count, interval: interval, version: version))
+    // All masters: every VIP (the /32s) on the interfaces.
+    var mastered = 0
+    let namespace = lab.nodes["n1"]!
+    _ = Lab.wait(timeout: .seconds(60), interval: .milliseconds(200)) {
+        mastered = ["eth0", "eth1"].flatMap { lab.lab.addresses(namespace, $0) }.filter { $0.hasSuffix("/32") }.count
+        return mastered >= count
+    }
+    sleep(2)
+    let pids = lab.pids("n1")
+    let before = pids.map(ProcessCost.cpuSeconds).reduce(0, +)
+    let start = epochNow()
+    sleep(UInt32(window))
+    let after = pids.map(ProcessCost.cpuSeconds).reduce(0, +)
+    let elapsed = epochNow() - start
+    let resident = pids.map(ProcessCost.residentKiB).reduce(0, +)
+    let proportional = pids.map(ProcessCost.proportionalKiB).reduce(0, +)
+    return ScaleResult(
+        implementation: implementation, instances: count, mode: "v\(version) advert_int \(interval)",
+        processes: pids.count, cpuSecondsPerMinute: (after - before) / elapsed * 60,
+        residentMiB: Double(resident) / 1024, proportionalMiB: Double(proportional) / 1024, mastered: mastered)
+}
+
+struct StartupResult: Codable {
+    var implementation: Implementation
+    var instances: Int
+    var firstAdvert: Double?
+    var allAdverts: Double?
+}
+
+/// Start-up: exec to the first advert on the wire, and to every instance's first advert.
+func measureStartup(_ implementation: Implementation, count: Int, vigil: String) throws -> StartupResult {
+    let lab = try BenchLab(scale: "startup", interfaces: count > 250 ? 2 : 1, vigil: vigil)
+    defer { lab.close() }
+    let capture = try Capture(
+        lab: lab.lab, namespace: lab.nodes["n1"]!, interface: "any", filter: "vrrp", name: "startup")
+    let start = epochNow()
+    _ = try lab.start(implementation, on: "n1", config: BenchConfig.scale(count: count, interval: "1", version: 2))
+    sleep(count > 100 ? 6 : 3)
+    capture.stop()
+    let rows = try capture.fields(["frame.time_epoch", "vrrp.virt_rtr_id", "ip.src"])
+    var firstByInstance = [String: Double]()
+    for row in rows {
+        guard let time = Double(row[0]) else { continue }
+        let key = "\(row[2])/\(row[1])"
+        if firstByInstance[key] == nil { firstByInstance[key] = time }
+    }
+    let first = firstByInstance.values.min().map { $0 - start }
+    let all = firstByInstance.count >= count ? firstByInstance.values.max().map { $0 - start } : nil
+    return StartupResult(implementation: implementation, instances: count, firstAdvert: first, allAdverts: all)
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import NetworkLab
+
+/// `vigil-bench`: Vigil beside keepalived in the same lab, alternating, measured from outside.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigil-bench",
+        abstract: "Measure Vigil beside keepalived 2.2.7: takeover, advert timing, idle cost, start-up, config load.")
+
+    @Option(help: "Sections to run, comma-separated: takeover, jitter, scale, startup, config.")
+    var only = "takeover,jitter,scale,startup,config"
+
+    @Option(help: "Takeover trials per mode and implementation.")
+    var trials = 20
+
+    @Option(help: "Seconds each idle-cost and jitter measurement lasts.")
+    var window = 20
+
+    @Option(help: "The vigil binary to measure (a release build).")
+    var vigil = ".build/release/vigil"
+
+    @Option(help: "Where the report goes.")
+    var output = "bench/results"
+
+    func run() throws {
+        guard getuid() == 0 else { throw ValidationError("vigil-bench needs root (network namespaces)") }
+        let vigil = URL(fileURLWithPath: self.vigil).standardizedFileURL.path
+        guard FileManager.default.isExecutableFile(atPath: vigil) else {
+            throw ValidationError("no vigil binary at \(vigil); build it: swift build -c release --product vigil")
+        }
+        let sections = Set(only.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        let day = String(stamp.prefix(10))
+        var report = BenchReport(
+            date: stamp, command: CommandLine.arguments.joined(separator: " "), machine: machineDescription(),
+            vigilVersion: (try? Command.run([vigil, "--version"]).output.trimmingCharacters(in: .whitespacesAndNewlines))
+                ?? "?",
+            keepalivedVersion: ((try? Command.run(["keepalived", "-v"], check: false))?.error.split(separator: "\n")
+                .first).map(String.init) ?? "?")
+        if sections.contains("config") {
+            log("config load")
+            report.configLoad = try measureConfigLoad(runs: 5, vigil: vigil, generator: "bench/generate-config.py")
+        }
+        if sections.contains("takeover") {
+            for (interval, version, count) in [("1", 2, trials), ("0.1", 3, trials), ("0.05", 3, trials)] {
+                for implementation in Implementation.allCases {
+                    log("takeover \(implementation) v\(version) \(interval) x\(count)")
+                    report.takeover.append(
+                        try measureTakeover(
+                            implementation, interval: interval, version: version, trials: count, vigil: vigil))
+                }
+            }
+        }
+        if sections.contains("jitter") {
+            for busy in [false, true] {
+                for implementation in Implementation.allCases {
+                    log("jitter \(implementation) \(busy ? "busy" : "idle")")
+                    report.jitter.append(try measureJitter(implementation, busy: busy, seconds: window, vigil: vigil))
+                }
+            }
+        }
+        if sections.contains("scale") {
+            for (count, interval, version) in [(1, "1", 2), (100, "1", 2), (500, "1", 2), (100, "0.1", 3)] {
+                for implementation in Implementation.allCases {
+                    log("scale \(implementation) \(count) x v\(version) \(interval)")
+                    report.scale.append(
+                        try measureScale(
+                            implementation, count: count, interval: interval, version: version, window: window,
+                            vigil: vigil))
+                }
+            }
+        }
+        if sections.contains("startup") {
+            for count in [1, 500] {
+                for implementation in Implementation.allCases {
+                    log("startup \(implementation) \(count)")
+                    report.startup.append(try measureStartup(implementation, count: count, vigil: vigil))
+                }
+            }
+        }
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let markdown = report.markdown()
+        try markdown.write(toFile: "\(output)/\(day).md", atomically: true, encoding: .utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(report).write(to: URL(fileURLWithPath: "\(output)/\(day).json"))
+        if !report.takeover.isEmpty {
+            _ = try? Command.run([
+                "/usr/bin/python3", "bench/plot.py", "\(output)/\(day).json", "\(output)/\(day)-takeover.png",
+            ])
+        }
+        print(markdown)
+        log("report: \(output)/\(day).md, .json\(report.takeover.isEmpty ? "" : ", -takeover.png")")
+    }
+
+    func machineDescription() -> String {
+        let kernel = (try? Command.run(["uname", "-r"]).output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? "?"
+        let cpu =
+            (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
+            .first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces)
+            ?? "?"
+        return "\(ProcessInfo.processInfo.activeProcessorCount) cores (\(cpu)), Linux \(kernel)"
+    }
+}
+
+Bench.main()

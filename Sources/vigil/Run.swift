@@ -1,0 +1,112 @@
+import Daemon
+import Glibc
+import Logging
+import VigilConfig
+
+/// `vigil [-f FILE] ...`: the supervisor, the VRRP process, or the configuration test.
+struct Run {
+    let options: RunOptions
+
+    func main() -> Int32 {
+        if options.configTest {
+            let result = load(options.config, environment: LocalEnvironment())
+            printDiagnostics(result.diagnostics)
+            return result.configTestExitCode
+        }
+        let writer = LogWriter(
+            destination: options.logConsole ? .console : .syslog(facility: Self.facility(options.logFacility)),
+            identity: options.role.map { "Vigil_\($0)" } ?? "Vigil")
+        let logger = Logger(label: "vigil") { _ in
+            VigilLogHandler(writer: writer, level: options.logDetail ? .debug : .info)
+        }
+        defer { writer.flush() }
+        let runtime = RuntimeDirectory(path: options.runtimeDirectory)
+        do {
+            try runtime.prepare()
+        } catch {
+            logger.critical("runtime directory: \(error)")
+            return 1
+        }
+        switch options.role {
+        case "vrrp":
+            return runVRRP(logger: logger, runtime: runtime)
+        case nil:
+            return supervise(logger: logger, runtime: runtime)
+        case let other?:
+            logger.critical("unknown role \(other)")
+            return 1
+        }
+    }
+
+    static func facility(_ number: Int?) -> Int32 {
+        guard let number, (0...7).contains(number) else { return LOG_DAEMON }
+        return (16 + Int32(number)) << 3  // LOG_LOCAL0 + n
+    }
+
+    /// The arguments a child gets: the same configuration and logging, and its role.
+    func childArguments(role: String) -> [String] {
+        var arguments = ["-f", options.config.file, "--role", role, "--runtime-dir", options.runtimeDirectory]
+        if let id = options.config.configID { arguments += ["-i", id] }
+        if options.logConsole { arguments.append("-l") }
+        if options.logDetail { arguments.append("-D") }
+        if let facility = options.logFacility { arguments += ["-S", String(facility)] }
+        if options.dontReleaseVRRP { arguments.append("-V") }
+        if let pid = options.vrrpPidFile, role == "vrrp" { arguments += ["-r", pid] }
+        if let pid = options.checkersPidFile, role == "checker" { arguments += ["-c", pid] }
+        return arguments
+    }
+
+    func supervise(logger: Logger, runtime: RuntimeDirectory) -> Int32 {
+        let result = load(options.config, environment: LocalEnvironment())
+        for diagnostic in result.diagnostics where diagnostic.severity >= .warning {
+            logger.warning("\(diagnostic.location): \(diagnostic.message)")
+        }
+        if result.diagnostics.contains(where: { $0.severity == .fatal }) { return 4 }
+        if !options.dontFork {
+            // Daemonize: start again in a new session, detached, and let this process end.
+            return Daemonizer.respawnDetached(adding: "-n")
+        }
+        let pidPath = options.pidFile ?? runtime.file("vigil.pid")
+        do {
+            try RuntimeDirectory.createPidFile(pidPath)
+        } catch {
+            logger.critical("\(error)")
+            return 1
+        }
+        defer { RuntimeDirectory.removePidFile(pidPath) }
+        logger.info("Starting Vigil \(VigilVersion.number)")
+        if !options.ignored.isEmpty {
+            logger.notice("accepted but not acted on: \(options.ignored.map { "--\($0)" }.joined(separator: " "))")
+        }
+        var children = [Supervisor.Child]()
+        if !options.checkOnly && !result.configuration.instances.isEmpty {
+            children.append(Supervisor.Child(role: "vrrp", arguments: childArguments(role: "vrrp")))
+        }
+        let supervisor = Supervisor(
+            executable: Daemonizer.executablePath(), children: children, logger: logger,
+            respawn: !options.dontRespawn)
+        let code = supervisor.run()
+        logger.info("Stopped Vigil \(VigilVersion.number)")
+        return code
+    }
+
+    func runVRRP(logger: Logger, runtime: RuntimeDirectory) -> Int32 {
+        let result = load(options.config, environment: LocalEnvironment())
+        let pidPath = options.vrrpPidFile ?? runtime.file("vrrp.pid")
+        do {
+            try RuntimeDirectory.createPidFile(pidPath)
+        } catch {
+            logger.critical("\(error)")
+            return 1
+        }
+        defer { RuntimeDirectory.removePidFile(pidPath) }
+        do {
+            let service = try VRRPService(configuration: result.configuration, logger: logger, runtime: runtime)
+            service.releaseOnStop = !options.dontReleaseVRRP
+            return try service.run()
+        } catch {
+            logger.critical("VRRP: \(error)")
+            return 1
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import Daemon
+import Glibc
+import VigilConfig
+
+enum VigilVersion {
+    static let number = "0.1.0"
+    static let text = "Vigil v\(number) (keepalived 2.2.7 compatible)"
+}
+
+let command: VigilCommand
+do {
+    command = try VigilCommand.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    printError("vigil: \(error)")
+    exit(1)
+}
+
+switch command {
+case .help:
+    print(VigilCommand.usage)
+case .version:
+    print(VigilVersion.text)
+case .run(let options):
+    exit(Run(options: options).main())
+case .configDump(let source, let json):
+    let result = load(source)
+    printDiagnostics(result.diagnostics)
+    if result.diagnostics.contains(where: { $0.severity == .fatal }) { exit(4) }
+    let dump = ConfigurationDump.render(result.configuration)
+    print(json ? dump.json() : dump.text())
+case .configTime(let source, let repetitions):
+    exit(timeConfig(source, repetitions: repetitions))
+case .lab:
+    exit(runLab())
+}
