@@ -13,6 +13,9 @@ struct Run {
             printDiagnostics(result.diagnostics)
             return result.configTestExitCode
         }
+        // Before any thread exists: the signals the daemon handles through signalfd stay blocked in every thread,
+        // or a helper thread would take them (and die of SIGTERM, or swallow SIGCHLD).
+        Signals.blockDaemonSignals()
         let writer = LogWriter(
             destination: options.logConsole ? .console : .syslog(facility: Self.facility(options.logFacility)),
             identity: options.role.map { "Vigil_\($0)" } ?? "Vigil")
