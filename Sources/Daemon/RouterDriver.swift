@@ -24,6 +24,15 @@ final class RouterDriver {
     /// Rate limiting for rejected-packet log lines: when each kind was last logged, and how many since.
     var lastRejectionLog: [Rejection: MonotonicTime] = [:]
     var suppressedRejections: [Rejection: Int] = [:]
+    /// What this router tracks (its own `track_*` and its sync group's), with their current values.
+    var trackedItems: [TrackedItem] = []
+    /// The first weight-0 tracker that is down, if any.
+    var trackerFault: String?
+    /// Why this router cannot run on its own account (link or trackers); its sync group adds its members'.
+    var individualFault: String?
+    var group: GroupRuntime?
+    /// Whether `start` ran (a router waits for its scripts' first results).
+    var started = false
 
     init(instance: VRRPInstance, global: GlobalDefinitions) {
         self.instance = instance

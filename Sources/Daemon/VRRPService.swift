@@ -41,8 +41,16 @@ public final class VRRPService {
     var stopping = false
     /// `-V` (--dont-release-vrrp): leave the addresses in place on exit.
     public var releaseOnStop = true
-    /// Called on every state change (notifications hang here).
-    public var onStateChange: ((VRRPInstance, VirtualRouter.State, VirtualRouter.State, Int) -> Void)?
+    let notifier: Notifier
+    let launcher: ScriptLauncher
+    /// `vrrp_script`s in use, by name.
+    var scripts: [String: ScriptRuntime] = [:]
+    var groups: [GroupRuntime] = []
+    /// Values of tracked files and processes, polled every second.
+    var fileValues: [String: Int] = [:]
+    var processUp: [String: Bool] = [:]
+    /// Reads tracked files and the process table off the loop.
+    lazy var probes = SerialWorker(capacity: 4)
 
     public init(configuration: Configuration, logger: Logger, runtime: RuntimeDirectory) throws(SystemError) {
         self.configuration = configuration
@@ -54,6 +62,8 @@ public final class VRRPService {
             groups: NetlinkSocket.linkGroup | NetlinkSocket.ipv4AddressGroup | NetlinkSocket.ipv6AddressGroup,
             nonBlocking: true)
         packets = try PacketSocket()
+        notifier = Notifier(global: configuration.global, logger: logger)
+        launcher = ScriptLauncher(global: configuration.global)
     }
 
     var now: MonotonicTime { MonotonicTime(nanoseconds: loop.now) }
@@ -73,10 +83,9 @@ public final class VRRPService {
                 (instance.virtualAddresses + instance.excludedVirtualAddresses).map(\.prefix.address))
         }
         for driver in drivers { try attach(driver) }
-        for driver in drivers {
-            updateFault(driver)
-            run(driver.router.start(now: now), driver)
-        }
+        setUpTracking()
+        notifier.startFIFOScripts()
+        for driver in drivers where !waitsForScripts(driver) { startRouter(driver) }
         logger.info("VRRP started with \(drivers.count) instance\(drivers.count == 1 ? "" : "s")")
         loop.run()
         return exitCode
@@ -120,6 +129,9 @@ public final class VRRPService {
         stopping = true
         if !releaseOnStop { for driver in drivers { driver.owned.removeAll() } }
         for driver in drivers { run(driver.router.stop(now: now), driver) }
+        for runtime in scripts.values { runtime.process?.killGroup() }
+        // STOP notifications go out before the process ends (keepalived gives notify_stop a second).
+        notifier.drain(timeout: .seconds(5))
         logger.info("Stopped")
         loop.stop()
     }
@@ -181,7 +193,7 @@ public final class VRRPService {
                         for event in addresses { _ = table.apply(event) }
                     }
                     primaryAddresses.removeAll()
-                    for driver in drivers { updateFault(driver) }
+                    refreshTrackers()
                     continue
                 }
                 return
@@ -195,28 +207,40 @@ public final class VRRPService {
                 }
                 if case .address(let address, _) = event { touched.insert(address.index) }
             }
+            guard !touched.isEmpty else { continue }
             primaryAddresses = primaryAddresses.filter { !touched.contains($0.key.index) }
-            for driver in drivers where driver.interfaceIndex.map(touched.contains) ?? false { updateFault(driver) }
+            // Links and addresses decide faults, and tracked interfaces priorities.
+            refreshTrackers(kind: .interface)
         }
     }
 
-    /// Recomputes why a router cannot run (interface missing or down, no address to send from) and tells it.
-    func updateFault(_ driver: RouterDriver) {
-        let reason: String?
-        if let index = driver.interfaceIndex, let link = table.link(index: index) {
-            if !link.isUp {
-                reason = "interface \(link.name) down"
-            } else if source(for: driver) == nil {
-                reason = "no \(driver.family) address on \(link.name) to send from"
-            } else {
-                reason = nil
-            }
-        } else {
-            reason = "interface \(driver.instance.interface ?? "?") missing"
+    /// Why this router cannot run on its own account: interface missing or down, no address to send from.
+    func linkFault(_ driver: RouterDriver) -> String? {
+        guard let index = driver.interfaceIndex, let link = table.link(index: index) else {
+            return "interface \(driver.instance.interface ?? "?") missing"
         }
-        if let address = source(for: driver) { driver.router.primaryAddress = address }
-        if (reason != nil) != driver.router.isFaulted {
-            run(driver.router.setFault(reason, now: now), driver)
+        if !link.isUp { return "interface \(link.name) down" }
+        if source(for: driver) == nil { return "no \(driver.family) address on \(link.name) to send from" }
+        return nil
+    }
+
+    /// Recomputes every router's fault (its link, its weight-0 trackers, its sync group) and tells each router
+    /// what changed.
+    func refreshFaults() {
+        for driver in drivers {
+            if let address = source(for: driver) { driver.router.primaryAddress = address }
+            driver.individualFault = linkFault(driver) ?? driver.trackerFault
+        }
+        for driver in drivers where driver.started {
+            var reason = driver.individualFault
+            if reason == nil, let group = driver.group {
+                if let faulted = group.members.first(where: { $0 !== driver && $0.individualFault != nil }) {
+                    reason = "sync group \(group.name): \(faulted.name) is in FAULT"
+                }
+            }
+            if (reason != nil) != driver.router.isFaulted {
+                run(driver.router.setFault(reason, now: now), driver)
+            }
         }
     }
 
@@ -334,7 +358,8 @@ public final class VRRPService {
                 if let existing = driver.timers[timer] { loop.cancel(existing) }
                 driver.timers[timer] = loop.schedule(at: deadline.nanoseconds) { [unowned self, driver] in
                     driver.timers[timer] = nil
-                    self.run(driver.router.timerFired(timer, now: self.now), driver)
+                    let allowed = timer != .masterDown || self.syncAllowsMaster(driver)
+                    self.run(driver.router.timerFired(timer, now: self.now, syncAllowsMaster: allowed), driver)
                 }
             case .cancel(let timer):
                 if let existing = driver.timers.removeValue(forKey: timer) { loop.cancel(existing) }
@@ -472,7 +497,8 @@ public final class VRRPService {
             logger.info("(\(driver.name)) Entering \(to) STATE\(reason == .startup ? " (init)" : "")")
         }
         logger.debug("(\(driver.name)) \(from) -> \(to): \(reason)")
-        onStateChange?(driver.instance, from, to, driver.router.effectivePriority)
+        notifier.instance(driver.instance, state: to, priority: driver.router.effectivePriority)
+        if let group = driver.group { synchronize(group, after: driver, movedTo: to) }
     }
 
     func log(_ note: VirtualRouter.Note, _ driver: RouterDriver) {
@@ -485,6 +511,7 @@ public final class VRRPService {
         case .lowerPriorityDiscarded(let from, let priority):
             logger.info("(\(name)) received lower priority (\(priority)) advert from \(from) - discarding")
         case .masterReceivedLowerPriority(let from, let priority, let ours, let forcing):
+            notifier.masterReceivedLowerPriority(driver.instance, priority: priority)
             logger.info(
                 "(\(name)) Received advert from \(from) with lower priority \(priority), ours \(ours)\(forcing ? ", forcing new election" : "")"
             )
@@ -503,6 +530,9 @@ public final class VRRPService {
         case .preemptDelayStopped:
             logger.debug("(\(name)) stop preempt delay")
         case .priorityChanged(let from, let to):
+            if driver.instance.notifyPriorityChanges ?? false {
+                notifier.priority(driver.instance, state: driver.router.state, priority: to)
+            }
             logger.info("(\(name)) Changing effective priority from \(from) to \(to)")
         }
     }

@@ -48,6 +48,7 @@ public struct VirtualRouter: Sendable {
         case equalPriorityHigherAddress(IPAddress)
         case fault(String)
         case recovered
+        case syncGroup
         case stop
 
         public var description: String {
@@ -60,6 +61,7 @@ public struct VirtualRouter: Sendable {
                 "advert from \(address) with equal priority and higher address"
             case .fault(let why): why
             case .recovered: "fault cleared"
+            case .syncGroup: "its sync group changed state"
             case .stop: "stopping"
             }
         }
@@ -202,13 +204,19 @@ public struct VirtualRouter: Sendable {
         return actions
     }
 
-    public mutating func timerFired(_ timer: Timer, now: MonotonicTime) -> [Action] {
+    /// A timer fired. `syncAllowsMaster` is false when this router's sync group holds it back: it then wants
+    /// MASTER but listens for another Master_Down_Interval (keepalived's `vrrp_sync_can_goto_master`).
+    public mutating func timerFired(_ timer: Timer, now: MonotonicTime, syncAllowsMaster: Bool = true) -> [Action] {
         guard deadlines[timer] != nil else { return [] }
         deadlines[timer] = nil
         var actions = [Action]()
         switch (timer, state) {
         case (.masterDown, .backup):
             wantsMaster = true
+            guard syncAllowsMaster else {
+                arm(.masterDown, at: now + masterDownInterval, &actions)
+                return actions
+            }
             becomeMaster(now: now, reason: .masterDown, &actions)
         case (.advertisement, .master):
             actions.append(.sendAdvertisement(priority: UInt8(effectivePriority)))
@@ -280,6 +288,26 @@ public struct VirtualRouter: Sendable {
         if state == .backup, let deadline = deadlines[.masterDown] {
             arm(.masterDown, at: deadline + (skewTime - oldSkew), &actions)
         }
+        return actions
+    }
+
+    /// Its sync group went MASTER: a backup follows at once.
+    public mutating func syncToMaster(now: MonotonicTime) -> [Action] {
+        guard state == .backup else { return [] }
+        var actions = [Action]()
+        wantsMaster = true
+        becomeMaster(now: now, reason: .syncGroup, &actions)
+        return actions
+    }
+
+    /// Its sync group went BACKUP: a master gives its addresses up, without an advert.
+    public mutating func syncToBackup(now: MonotonicTime) -> [Action] {
+        guard state == .master else { return [] }
+        var actions = [Action]()
+        wantsMaster = false
+        leaveMaster(&actions)
+        transition(to: .backup, reason: .syncGroup, &actions)
+        arm(.masterDown, at: now + masterDownInterval, &actions)
         return actions
     }
 

@@ -76,7 +76,7 @@ public struct LocalEnvironment: ValidationEnvironment {
 
     /// The file itself or the first directory above it that a non-root user may change: owned by someone else,
     /// or writable by group or others (a sticky directory such as /tmp still lets others replace their own files).
-    static func firstUnsafeComponent(of path: String) -> String? {
+    public static func firstUnsafeComponent(of path: String) -> String? {
         var component = path
         while true {
             var info = stat()

@@ -112,6 +112,10 @@ static inline void vigil_syslog(int priority, const char *message) { syslog(prio
 // MARK: GNU extensions (implemented in shim.c)
 
 int vigil_pipe_cloexec(int fds[2]);
+int vigil_pidfd_open(pid_t pid);
+/// fork + (new process group, signals unblocked, stdio on /dev/null or output_fd, optionally setgid/setuid) +
+/// execve; returns the child's pid or -errno. uid or gid -1: unchanged.
+pid_t vigil_spawn(const char *path, char *const argv[], char *const envp[], int uid, int gid, int output_fd);
 
 // MARK: errno (a thread-local the Swift importer hides behind a function)
 

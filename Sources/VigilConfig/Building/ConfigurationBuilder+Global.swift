@@ -26,6 +26,7 @@ extension ConfigurationBuilder {
             case "smtp_alert": global.smtpAlert = boolean(child)
             case "smtp_alert_vrrp": global.smtpAlertVRRP = boolean(child)
             case "smtp_alert_checker": global.smtpAlertChecker = boolean(child)
+            case "no_email_faults": global.noEmailFaults = true
             case "enable_script_security":
                 global.enableScriptSecurity = true
                 if let argument = child.arguments.first {

@@ -10,6 +10,8 @@ public struct GlobalDefinitions: Hashable, Sendable {
     public var smtpAlert: Bool?
     public var smtpAlertVRRP: Bool?
     public var smtpAlertChecker: Bool?
+    /// `no_email_faults`: no mail for FAULT transitions.
+    public var noEmailFaults = false
 
     public var enableScriptSecurity = false
     public var scriptUser: String?

@@ -30,10 +30,25 @@ public struct ScriptCommand: Hashable, Sendable, CustomStringConvertible {
 
     public var program: String { arguments[0] }
 
-    /// Whether the command needs `/bin/sh -c`: keepalived's samples use shell syntax such as `</dev/tcp/host/80`.
+    /// Whether the command needs `/bin/sh -c`: one of its words is shell syntax, such as keepalived's sample
+    /// `</dev/tcp/host/80` or a `|`. A word with blanks in it was quoted in the file and is one literal argument.
     public var needsShell: Bool {
         let shellCharacters: Set<Character> = ["<", ">", "|", "&", ";", "$", "`", "(", ")", "*", "?", "[", "~"]
-        return arguments.contains { argument in argument.contains { shellCharacters.contains($0) } }
+        return arguments.contains { argument in
+            !argument.contains(where: \.isWhitespace) && argument.contains { shellCharacters.contains($0) }
+        }
+    }
+
+    /// The line `/bin/sh -c` runs: shell words as written, quoted words single-quoted so they stay one argument.
+    public var shellLine: String {
+        arguments.map { argument in
+            guard argument.contains(where: { $0.isWhitespace || $0 == "'" || $0 == "\"" }) else { return argument }
+            var quoted = "'"
+            for character in argument {
+                if character == "'" { quoted += "'\\''" } else { quoted.append(character) }
+            }
+            return quoted + "'"
+        }.joined(separator: " ")
     }
 
     public var description: String {

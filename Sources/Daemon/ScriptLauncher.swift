@@ -1,0 +1,76 @@
+import Glibc
+import LinuxNet
+import Logging
+import VigilConfig
+
+/// Turns a configured script into a process: the program found, a shell only when the line needs one, the
+/// user it runs as (`script_user`, else `keepalived_script` if that user exists, else root), and script security.
+public struct ScriptLauncher: Sendable {
+    public let defaultCredentials: ChildProcess.Credentials?
+    public let scriptSecurity: Bool
+    let environment = LocalEnvironment()
+
+    public init(global: GlobalDefinitions) {
+        scriptSecurity = global.enableScriptSecurity
+        if let user = global.scriptUser {
+            defaultCredentials = ChildProcess.Credentials.lookup(user: user, group: global.scriptGroup)
+        } else {
+            defaultCredentials = ChildProcess.Credentials.lookup(user: "keepalived_script")
+        }
+    }
+
+    public struct Refusal: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The argv and credentials for `command`, with `extra` arguments appended (the `notify` script's four).
+    public func prepare(
+        _ command: ScriptCommand, user: String? = nil, group: String? = nil, extra: [String] = []
+    )
+        throws(Refusal) -> (arguments: [String], credentials: ChildProcess.Credentials?)
+    {
+        var credentials = defaultCredentials
+        if let user = user ?? command.user {
+            guard let found = ChildProcess.Credentials.lookup(user: user, group: group ?? command.group) else {
+                throw Refusal(description: "user \(user) (or its group) does not exist")
+            }
+            credentials = found
+        }
+        let program: String
+        var arguments: [String]
+        if command.needsShell {
+            program = "/bin/sh"
+            // Extra arguments reach the command as "$@".
+            let line = command.shellLine + (extra.isEmpty ? "" : " \"$@\"")
+            arguments = ["/bin/sh", "-c", line] + (extra.isEmpty ? [] : ["sh"] + extra)
+        } else {
+            switch environment.program(command.program) {
+            case .found(let path, _): program = path
+            case .notFound, .unknown: throw Refusal(description: "cannot find \(command.program)")
+            }
+            arguments = [program] + Array(command.arguments.dropFirst()) + extra
+        }
+        try checkSafety(program)
+        return (arguments, credentials)
+    }
+
+    /// With `enable_script_security`, refuses a program that someone other than root could have changed.
+    public func checkSafety(_ program: String) throws(Refusal) {
+        if scriptSecurity, let unsafe = LocalEnvironment.firstUnsafeComponent(of: program) {
+            throw Refusal(
+                description:
+                    "\(program) is not safe to run: \(unsafe) can be changed by users other than root (enable_script_security)"
+            )
+        }
+    }
+
+    /// Starts a script.
+    public func start(
+        _ command: ScriptCommand, user: String? = nil, group: String? = nil, extra: [String] = []
+    )
+        throws -> ChildProcess
+    {
+        let (arguments, credentials) = try prepare(command, user: user, group: group, extra: extra)
+        return try ChildProcess(arguments, credentials: credentials)
+    }
+}
