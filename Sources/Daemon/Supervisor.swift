@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import LinuxNet
 import Logging
 
 /// The parent process: it starts the VRRP (and later the checker) process from the same binary, restarts one
@@ -44,6 +45,8 @@ public final class Supervisor {
         }
         defer { close(fd) }
         for index in children.indices { start(index) }
+        // From here on the supervisor only waits for signals: start-up's code need not stay resident.
+        StartupPages.release()
         var info = signalfd_siginfo()
         var deadline: Int64?
         while !(stopping && children.allSatisfy { $0.pid == 0 }) {

@@ -87,8 +87,39 @@ public final class VRRPService {
         notifier.startFIFOScripts()
         for driver in drivers where !waitsForScripts(driver) { startRouter(driver) }
         logger.info("VRRP started with \(drivers.count) instance\(drivers.count == 1 ? "" : "s")")
+        // Once the routers run, start-up's code (reading the configuration) need not stay resident.
+        loop.schedule(at: loop.now + 2_000_000_000) { StartupPages.release() }
+        applyScheduling()
         loop.run()
         return exitCode
+    }
+
+    /// keepalived's `vrrp_priority`, `vrrp_no_swap` and `vrrp_rt_priority` (with `vrrp_rlimit_rttime`, 10 ms by
+    /// default, as keepalived's), for the loop's thread. Without `vrrp_rt_priority` Vigil still runs the loop at
+    /// the lowest real-time priority, with no time limit (the kernel keeps 5% of every second for others), unless
+    /// `vigil_no_realtime`: a busy machine must not delay adverts.
+    func applyScheduling() {
+        let settings = configuration.global.vrrpScheduling
+        if let nice = settings.nice {
+            do { try Scheduling.setNice(nice) } catch { logger.warning("vrrp_priority \(nice): \(error)") }
+        }
+        if settings.noSwap {
+            do { try Scheduling.lockMemory() } catch { logger.warning("vrrp_no_swap: \(error)") }
+        }
+        if let priority = settings.realtimePriority {
+            do {
+                try Scheduling.setRealtime(
+                    priority: priority, limitMicroseconds: settings.realtimeLimitMicroseconds ?? 10_000)
+            } catch {
+                logger.warning("vrrp_rt_priority \(priority): \(error)")
+            }
+        } else if configuration.global.vigil.realtime {
+            do {
+                try Scheduling.setRealtime(priority: 1, limitMicroseconds: settings.realtimeLimitMicroseconds)
+            } catch {
+                logger.info("running the VRRP loop at normal priority (real-time scheduling refused: \(error))")
+            }
+        }
     }
 
     /// Resolves the driver's interface and opens (or shares) its socket.

@@ -5,17 +5,33 @@ struct JitterResult: Codable {
     var implementation: Implementation
     var load: String
     var interval: Double
+    var rounds: Int
     var adverts: Int
     var gapStandardDeviationMs: Double
+    var p99DeviationMs: Double
     var worstDeviationMs: Double
+
+    /// The gaps of every round together (rounds alternate between the implementations, so that a disturbance of
+    /// the machine falls on both).
+    init(_ implementation: Implementation, busy: Bool, interval: Double, rounds: [[Double]]) {
+        self.implementation = implementation
+        load = busy ? "both cores busy" : "idle"
+        self.interval = interval
+        self.rounds = rounds.count
+        let gaps = rounds.flatMap { $0 }
+        adverts = gaps.count + rounds.count
+        let deviations = gaps.map { abs($0 - interval) * 1000 }
+        gapStandardDeviationMs = gaps.standardDeviation * 1000
+        p99DeviationMs = deviations.percentile(99)
+        worstDeviationMs = deviations.max() ?? .nan
+    }
 }
 
-/// Advert timing of a master at `interval`: the gaps between its adverts on the wire, idle and with both cores
-/// busy (CPU hogs in the root namespace).
-func measureJitter(_ implementation: Implementation, busy: Bool, seconds: Int, vigil: String) throws -> JitterResult {
+/// Advert timing of a master at advert_int 0.05: the gaps between its adverts on the wire during `seconds`, idle
+/// or with both cores busy (CPU hogs in the root namespace).
+func measureJitterGaps(_ implementation: Implementation, busy: Bool, seconds: Int, vigil: String) throws -> [Double] {
     let lab = try BenchLab("jitter", nodes: 1, vigil: vigil)
     defer { lab.close() }
-    let interval = 0.05
     let config = BenchConfig.file([
         BenchConfig.instance(
             name: "VI_1", vrid: 60, priority: 255, state: "MASTER", interval: "0.05", version: 3,
@@ -36,12 +52,7 @@ func measureJitter(_ implementation: Implementation, busy: Bool, seconds: Int, v
     sleep(UInt32(seconds))
     capture.stop()
     let times = try capture.fields(["frame.time_epoch"]).compactMap { Double($0[0]) }
-    let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
-    let deviations = gaps.map { abs($0 - interval) * 1000 }
-    return JitterResult(
-        implementation: implementation, load: busy ? "both cores busy" : "idle", interval: interval,
-        adverts: times.count, gapStandardDeviationMs: gaps.standardDeviation * 1000,
-        worstDeviationMs: deviations.max() ?? .nan)
+    return zip(times.dropFirst(), times).map { $0 - $1 }
 }
 
 struct ScaleResult: Codable {

@@ -53,10 +53,21 @@ struct Bench: ParsableCommand {
             }
         }
         if sections.contains("jitter") {
+            // Three alternating rounds per load: one disturbance of the machine must not decide the comparison.
+            let rounds = 3
+            let seconds = max(5, window / 2)
             for busy in [false, true] {
+                var gaps = [Implementation: [[Double]]]()
+                for round in 1...rounds {
+                    for implementation in Implementation.allCases {
+                        log("jitter \(implementation) \(busy ? "busy" : "idle") round \(round)/\(rounds)")
+                        gaps[implementation, default: []].append(
+                            try measureJitterGaps(implementation, busy: busy, seconds: seconds, vigil: vigil))
+                    }
+                }
                 for implementation in Implementation.allCases {
-                    log("jitter \(implementation) \(busy ? "busy" : "idle")")
-                    report.jitter.append(try measureJitter(implementation, busy: busy, seconds: window, vigil: vigil))
+                    report.jitter.append(
+                        JitterResult(implementation, busy: busy, interval: 0.05, rounds: gaps[implementation] ?? []))
                 }
             }
         }

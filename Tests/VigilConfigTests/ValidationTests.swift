@@ -27,6 +27,20 @@ struct ValidationTests {
         #expect(result.configTestExitCode == 5)
     }
 
+    @Test("process scheduling: keepalived's vrrp_priority, vrrp_rt_priority, vrrp_rlimit_rttime, vrrp_no_swap")
+    func scheduling() throws {
+        let result = load(
+            "global_defs {\n    vrrp_priority -5\n    vrrp_rt_priority 30\n    vrrp_rlimit_rttime 5000\n    vrrp_no_swap\n    vigil_no_realtime\n}"
+        )
+        #expect(result.diagnostics.isEmpty)
+        let scheduling = result.configuration.global.vrrpScheduling
+        #expect(scheduling.nice == -5 && scheduling.realtimePriority == 30)
+        #expect(scheduling.realtimeLimitMicroseconds == 5000 && scheduling.noSwap)
+        #expect(!result.configuration.global.vigil.realtime)
+        let bad = load("global_defs {\n    vrrp_rt_priority 100\n}")
+        #expect(bad.codes() == ["2:out-of-range"])
+    }
+
     @Test("an unknown block is skipped whole: its contents are not read as keywords of the outer block")
     func unknownBlockSkipped() throws {
         let result = load(instance("    virtual_router_id 51\n    mystery {\n        priority 7\n    }"))

@@ -95,6 +95,15 @@ extension ConfigurationBuilder {
                         .invalidValue, child.arguments[0].location,
                         "`vigil_lb_backend` is ipvs or nftables, not '\(value)'")
                 }
+            case "vrrp_priority":
+                global.vrrpScheduling.nice = integer(child, -20...19, "a nice value from -20 to 19")
+            case "vrrp_rt_priority":
+                global.vrrpScheduling.realtimePriority = integer(child, 1...99, "a real-time priority from 1 to 99")
+            case "vrrp_rlimit_rttime", "vrrp_rlimit_rtime":
+                global.vrrpScheduling.realtimeLimitMicroseconds = integer(
+                    child, 1...Int(Int32.max), "a CPU time in microseconds")
+            case "vrrp_no_swap": global.vrrpScheduling.noSwap = true
+            case "vigil_no_realtime": global.vigil.realtime = false
             case "vigil_metrics_listen":
                 global.vigil.metricsListen = word(
                     child, "an address and port to serve metrics on, as in 127.0.0.1:9650")

@@ -32,6 +32,9 @@ public struct GlobalDefinitions: Hashable, Sendable {
     public var vrrpHigherPrioritySendAdvert = false
     public var vrrpNotifyPriorityChanges = false
     public var dynamicInterfaces = false
+    /// How the VRRP process is scheduled (`vrrp_priority`, `vrrp_rt_priority`, `vrrp_rlimit_rttime`,
+    /// `vrrp_no_swap`).
+    public var vrrpScheduling = ProcessScheduling()
     public var defaultInterface = "eth0"
 
     public var notifyFIFO: FIFOSpec?
@@ -56,10 +59,29 @@ public struct VigilSettings: Hashable, Sendable {
     public var loadBalancerBackend: LoadBalancerBackend?
     /// `vigil_metrics_listen ADDRESS:PORT`: serve Prometheus metrics there.
     public var metricsListen: String?
+    /// `vigil_no_realtime`: run the VRRP loop at normal priority. By default Vigil gives it the lowest real-time
+    /// priority (SCHED_RR 1), so that a busy machine does not delay adverts; keepalived does so only with
+    /// `vrrp_rt_priority`.
+    public var realtime = true
 
     public enum LoadBalancerBackend: String, Hashable, Sendable {
         case ipvs, nftables
     }
+
+    public init() {}
+}
+
+/// A daemon process's scheduling, as keepalived's `*_priority`, `*_rt_priority`, `*_rlimit_rttime` and
+/// `*_no_swap` set it.
+public struct ProcessScheduling: Hashable, Sendable {
+    /// Nice value, -20 to 19.
+    public var nice: Int?
+    /// SCHED_RR priority, 1 to 99.
+    public var realtimePriority: Int?
+    /// RLIMIT_RTTIME: CPU time without blocking, in microseconds, before the kernel stops a real-time runaway.
+    public var realtimeLimitMicroseconds: Int?
+    /// Lock all memory (mlockall), so that paging never delays the process.
+    public var noSwap = false
 
     public init() {}
 }

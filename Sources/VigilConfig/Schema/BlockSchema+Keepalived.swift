@@ -166,6 +166,7 @@ extension BlockSchema {
             // Vigil's own keywords; keepalived reports them as unknown.
             .value("vigil_lb_backend"),
             .value("vigil_metrics_listen"),
+            .flag("vigil_no_realtime"),
         ])
 
     static let trackGroup = BlockSchema(
