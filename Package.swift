@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "vigil", targets: ["vigil"]),
         .executable(name: "vigil-bench", targets: ["vigil-bench"]),
+        .executable(name: "vigil-flood", targets: ["vigil-flood"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,7 +32,7 @@ let package = Package(
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "VigilConfig", "Daemon", "NetworkLab", "CLinux",
+                "VigilConfig", "Daemon", "LinuxNet", "NetworkLab", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -42,6 +43,8 @@ let package = Package(
             name: "vigil-bench",
             dependencies: ["NetworkLab", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // The lab's advert flooder (hostile-traffic tests, flood benchmark).
+        .executableTarget(name: "vigil-flood", dependencies: ["CLinux"]),
         // Test-only: lab requirements, package paths.
         .target(name: "VigilTestSupport", dependencies: ["NetworkLab"]),
         .testTarget(name: "VigilConfigTests", dependencies: ["VigilConfig"]),
@@ -55,3 +58,19 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets, built only by scripts/fuzz (which sets VIGIL_FUZZ and -sanitize=fuzzer,address): each is a
+// shared library exporting LLVMFuzzerTestOneInput, with libFuzzer's driver linked in; scripts/fuzz links a program
+// around it. (An executable target cannot hold libFuzzer's main: SwiftPM points main at the module's own.)
+if Context.environment["VIGIL_FUZZ"] != nil {
+    package.targets += [
+        .target(name: "FuzzConfig", dependencies: ["VigilConfig"], path: "Fuzz/config"),
+        .target(name: "FuzzAdvert", dependencies: ["VRRP", "VigilConfig"], path: "Fuzz/advert"),
+        .target(name: "FuzzNetlink", dependencies: ["LinuxNet"], path: "Fuzz/netlink"),
+    ]
+    package.products += [
+        .library(name: "fuzz-config", type: .dynamic, targets: ["FuzzConfig"]),
+        .library(name: "fuzz-advert", type: .dynamic, targets: ["FuzzAdvert"]),
+        .library(name: "fuzz-netlink", type: .dynamic, targets: ["FuzzNetlink"]),
+    ]
+}

@@ -44,3 +44,35 @@ pid_t vigil_spawn(const char *path, char *const argv[], char *const envp[], int 
     execve(path, argv, envp);
     _exit(127);
 }
+
+#include <sys/socket.h>
+
+int vigil_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }
+
+int vigil_peer_uid(int fd, uid_t *uid) {
+    struct ucred credentials;
+    socklen_t length = sizeof(credentials);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return -1;
+    *uid = credentials.uid;
+    return 0;
+}
+
+/// Sends `count` copies of one frame on a bound packet socket with sendmmsg, in batches of up to 64; returns how
+/// many went out (stops at the first error).
+int vigil_send_copies(int fd, const void *frame, size_t length, unsigned count) {
+    struct iovec vector = {(void *)frame, length};
+    struct mmsghdr messages[64];
+    memset(messages, 0, sizeof(messages));
+    for (int i = 0; i < 64; i++) {
+        messages[i].msg_hdr.msg_iov = &vector;
+        messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    unsigned sent = 0;
+    while (sent < count) {
+        unsigned batch = count - sent < 64 ? count - sent : 64;
+        int result = sendmmsg(fd, messages, batch, 0);
+        if (result <= 0) break;
+        sent += (unsigned)result;
+    }
+    return (int)sent;
+}

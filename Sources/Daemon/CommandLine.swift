@@ -5,6 +5,8 @@ public enum VigilCommand: Equatable, Sendable {
     case configDump(ConfigSource, json: Bool)
     case configTime(ConfigSource, repetitions: Int)
     case lab
+    /// `vigil status [--json]`, `vigil reload`: a request to the running VRRP process's control socket.
+    case control(request: String, runtimeDirectory: String)
     case help
     case version
 }
@@ -36,6 +38,10 @@ public struct RunOptions: Equatable, Sendable {
     public var dontRespawn = false
     public var dontReleaseVRRP = false
     public var runtimeDirectory = RuntimeDirectory.defaultPath
+    /// `--metrics=ADDRESS:PORT`.
+    public var metricsListen: String?
+    /// `-g`/`--log-file=FILE`.
+    public var logFile: String?
     /// Internal: which process this is (`vrrp` for the VRRP child); nil for the supervisor.
     public var role: String?
     /// keepalived flags Vigil accepts but does not act on, to be mentioned once at start.
@@ -56,6 +62,10 @@ extension VigilCommand {
                                               5 errors or warnings, 6 scripts without script security
                vigil config dump [--json] [-f FILE] [-i ID]
                                               the configuration as Vigil resolved it, passwords masked
+               vigil status [--json] [--runtime-dir=DIR]
+                                              every instance's state, priority, master and addresses
+               vigil reload [--runtime-dir=DIR]
+                                              read the configuration again (as SIGHUP)
                vigil lab                      demonstrate failover in network namespaces (root)
 
         keepalived's options:
@@ -66,6 +76,7 @@ extension VigilCommand {
           -l, --log-console          log to the console
           -D, --log-detail           detailed log messages
           -S, --log-facility=0-7     log to syslog facility local0-local7
+          -g, --log-file=FILE        log to a file
           -P, --vrrp                 run only VRRP
           -C, --check                run only the health checkers
           -p, --pid=FILE             the supervisor's pid file
@@ -76,7 +87,9 @@ extension VigilCommand {
           -v, --version              print the version
           -h, --help                 print this help
         Vigil's options:
-              --runtime-dir=DIR      private directory for pid files and dumps (default /run/vigil)
+              --runtime-dir=DIR      private directory for pid files, dumps and the control socket
+                                     (default /run/vigil)
+              --metrics=ADDR:PORT    serve Prometheus metrics there (as `vigil_metrics_listen`)
         """
 
     /// Options that take a value, by short and long name.
@@ -100,6 +113,18 @@ extension VigilCommand {
                 return .lab
             case "config":
                 return try parseConfig(Array(arguments.dropFirst()))
+            case "status", "reload":
+                var options = RunOptions()
+                var request = first
+                var rest = arguments.dropFirst()[...]
+                while let word = rest.popFirst() {
+                    if word == "--json" && first == "status" {
+                        request = "status json"
+                    } else {
+                        try parseOption(word, &rest, into: &options)
+                    }
+                }
+                return .control(request: request, runtimeDirectory: options.runtimeDirectory)
             case "run":
                 return .run(try parseRun(Array(arguments.dropFirst())))
             default:
@@ -157,10 +182,14 @@ extension VigilCommand {
             let name = String(body.prefix { $0 != "=" })
             var value: String? = body.contains("=") ? String(body.drop { $0 != "=" }.dropFirst()) : nil
             switch name {
-            case "runtime-dir", "role":
+            case "runtime-dir", "role", "metrics":
                 if value == nil { value = rest.popFirst() }
                 guard let value else { throw CommandLineError(message: "--\(name) needs a value") }
-                if name == "runtime-dir" { options.runtimeDirectory = value } else { options.role = value }
+                switch name {
+                case "runtime-dir": options.runtimeDirectory = value
+                case "metrics": options.metricsListen = value
+                default: options.role = value
+                }
                 return
             case "config-test":
                 options.configTest = true  // keepalived's optional log file is not used
@@ -219,6 +248,7 @@ extension VigilCommand {
         case "checkers_pid": options.checkersPidFile = value
         case "dont-respawn": options.dontRespawn = true
         case "dont-release-vrrp": options.dontReleaseVRRP = true
+        case "log-file": options.logFile = value
         default: options.ignored.append(name)
         }
     }

@@ -10,9 +10,10 @@ struct Counters: Sendable {
     var priorityZeroReceived = 0
     var priorityZeroSent = 0
     var addressListMismatches = 0
-    var rejections: [Rejection: Int] = [:]
+    /// Per `Rejection.ordinal`.
+    var rejections = [Int](repeating: 0, count: Rejection.allCases.count)
 
-    subscript(rejection: Rejection) -> Int { rejections[rejection, default: 0] }
+    subscript(rejection: Rejection) -> Int { rejections[rejection.ordinal] }
 
     /// keepalived's `keepalived.stats` block for one instance, with the same labels and indentation.
     func statsDump(instance: String) -> String {

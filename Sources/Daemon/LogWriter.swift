@@ -10,6 +10,11 @@ public final class LogWriter: @unchecked Sendable {
         case console
         /// syslog(3), with the given facility (`-S`); journald adds its own timestamps.
         case syslog(facility: Int32)
+        /// Standard error read by journald (JOURNAL_STREAM is set): no timestamp (journald adds its own), the
+        /// level as a `<N>` prefix so that `journalctl -p` works.
+        case journal
+        /// A file (`-g`/`--log-file`), appended to, lines stamped as on the console.
+        case file(String)
     }
 
     struct Line {
@@ -22,6 +27,7 @@ public final class LogWriter: @unchecked Sendable {
     static let capacity = 10_000
 
     public let destination: Destination
+    private var output: Int32 = 2
     private var mutex = pthread_mutex_t()
     private var condition = pthread_cond_t()
     private var queue: [Line] = []
@@ -32,9 +38,16 @@ public final class LogWriter: @unchecked Sendable {
 
     public init(destination: Destination, identity: String) {
         self.destination = destination
-        if case .syslog(let facility) = destination {
+        switch destination {
+        case .syslog(let facility):
             // openlog keeps the pointer: the string must live as long as the process.
             openlog(strdup(identity), LOG_PID | LOG_NDELAY, facility)
+        case .file(let path):
+            // Never through a planted symlink; readable by the owner and the group only.
+            let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o640)
+            output = fd >= 0 ? fd : 2
+        case .console, .journal:
+            break
         }
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&condition, nil)
@@ -96,7 +109,17 @@ public final class LogWriter: @unchecked Sendable {
 
     private func emit(_ line: Line) {
         switch destination {
-        case .console:
+        case .journal:
+            var text = "<\(Self.syslogPriority(line.level))>\(line.message)\n"
+            text.withUTF8 { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let count = Glibc.write(output, bytes.baseAddress! + offset, bytes.count - offset)
+                    if count <= 0 { break }
+                    offset += count
+                }
+            }
+        case .console, .file:
             var seconds = line.time
             var parts = tm()
             localtime_r(&seconds, &parts)
@@ -107,22 +130,24 @@ public final class LogWriter: @unchecked Sendable {
             text.withUTF8 { bytes in
                 var offset = 0
                 while offset < bytes.count {
-                    let count = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                    let count = Glibc.write(output, bytes.baseAddress! + offset, bytes.count - offset)
                     if count <= 0 { break }
                     offset += count
                 }
             }
         case .syslog:
-            let priority: Int32
-            switch line.level {
-            case .trace, .debug: priority = LOG_DEBUG
-            case .info: priority = LOG_INFO
-            case .notice: priority = LOG_NOTICE
-            case .warning: priority = LOG_WARNING
-            case .error: priority = LOG_ERR
-            case .critical: priority = LOG_CRIT
-            }
-            line.message.withCString { vigil_syslog(priority, $0) }
+            line.message.withCString { vigil_syslog(Self.syslogPriority(line.level), $0) }
+        }
+    }
+
+    static func syslogPriority(_ level: Logger.Level) -> Int32 {
+        switch level {
+        case .trace, .debug: LOG_DEBUG
+        case .info: LOG_INFO
+        case .notice: LOG_NOTICE
+        case .warning: LOG_WARNING
+        case .error: LOG_ERR
+        case .critical: LOG_CRIT
         }
     }
 }

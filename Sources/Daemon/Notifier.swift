@@ -117,6 +117,9 @@ public final class Notifier: @unchecked Sendable {
         }
     }
 
+    /// Notifications dropped because their queue was full (a stuck script or mail server).
+    public var droppedCount: Int { ordered.dropped + mail.dropped }
+
     /// Waits (up to `timeout`) for queued notifications to finish, before the process exits.
     public func drain(timeout: Duration) {
         ordered.drain(timeout: timeout)
@@ -273,12 +276,24 @@ final class FIFOWriter: @unchecked Sendable {
                 return
             }
         } else if info.st_mode & S_IFMT != S_IFIFO {
-            logger.error("\(spec.path) exists and is not a FIFO; no FIFO notifications")
+            logger.error("\(spec.path) exists and is not a FIFO; no FIFO notifications (remove it)")
+            return
+        } else if info.st_uid != geteuid() {
+            // Someone else's FIFO (in /tmp, say) would hand them every notification.
+            logger.error("\(spec.path) belongs to another user; no FIFO notifications (remove it)")
             return
         }
         fd = Glibc.open(spec.path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW)
         if fd < 0 {
             logger.error("cannot open FIFO \(spec.path): \(String(cString: strerror(errno)))")
+            return
+        }
+        // What was opened must still be the FIFO that was checked.
+        var opened = stat()
+        if fstat(fd, &opened) != 0 || opened.st_mode & S_IFMT != S_IFIFO || opened.st_uid != geteuid() {
+            logger.error("\(spec.path) changed while being opened; no FIFO notifications")
+            close(fd)
+            fd = -1
             return
         }
         if let user = spec.user, let credentials = ChildProcess.Credentials.lookup(user: user, group: spec.group) {

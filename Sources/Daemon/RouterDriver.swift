@@ -5,16 +5,16 @@ import VigilConfig
 /// One `vrrp_instance` at run time: its state machine, what it expects of adverts, its addresses, timers and
 /// counters. The service runs its actions; the driver only holds what they need.
 final class RouterDriver {
-    let instance: VRRPInstance
+    private(set) var instance: VRRPInstance
     var router: VirtualRouter
-    let policy: ReceivePolicy
+    private(set) var policy: ReceivePolicy
     let family: IPAddress.Family
     /// The interface adverts go out on.
     var interfaceIndex: Int32?
     /// Where adverts go: the multicast group, or every unicast peer.
-    let destinations: [IPAddress]
+    private(set) var destinations: [IPAddress]
     /// The configured source (`unicast_src_ip` / `mcast_src_ip`); otherwise the interface's primary address.
-    let configuredSource: IPAddress?
+    private(set) var configuredSource: IPAddress?
     var counters = Counters()
     var timers: [VirtualRouter.Timer: EventLoop.TimerID] = [:]
     var identification: UInt16 = 0
@@ -22,8 +22,8 @@ final class RouterDriver {
     var owned: [InterfaceAddress] = []
     var lastTransition: (time: MonotonicTime, reason: VirtualRouter.Reason)?
     /// Rate limiting for rejected-packet log lines: when each kind was last logged, and how many since.
-    var lastRejectionLog: [Rejection: MonotonicTime] = [:]
-    var suppressedRejections: [Rejection: Int] = [:]
+    var lastRejectionLog = [MonotonicTime?](repeating: nil, count: Rejection.allCases.count)
+    var suppressedRejections = [Int](repeating: 0, count: Rejection.allCases.count)
     /// What this router tracks (its own `track_*` and its sync group's), with their current values.
     var trackedItems: [TrackedItem] = []
     /// The first weight-0 tracker that is down, if any.
@@ -37,9 +37,24 @@ final class RouterDriver {
     init(instance: VRRPInstance, global: GlobalDefinitions) {
         self.instance = instance
         family = instance.family
+        router = VirtualRouter(settings: Self.settings(instance, global))
+        policy = Self.policy(instance)
+        (destinations, configuredSource) = Self.endpoints(instance, global)
+    }
+
+    /// A reload matched this driver to `new` (same VRID, family, interface and source): the new settings apply,
+    /// the state stays.
+    func reconfigure(_ new: VRRPInstance, global: GlobalDefinitions, now: MonotonicTime) -> [VirtualRouter.Action] {
+        instance = new
+        policy = Self.policy(new)
+        (destinations, configuredSource) = Self.endpoints(new, global)
+        return router.reconfigure(Self.settings(new, global), now: now)
+    }
+
+    static func settings(_ instance: VRRPInstance, _ global: GlobalDefinitions) -> VirtualRouter.Settings {
         let version: Advertisement.Version = instance.version == 3 ? .v3 : .v2
         let wantsMaster = instance.initialState == .master
-        let settings = VirtualRouter.Settings(
+        return VirtualRouter.Settings(
             name: instance.name, version: version, virtualRouterID: UInt8(instance.virtualRouterID ?? 0),
             priority: instance.priority, advertisementInterval: instance.advertisementInterval,
             wantsMaster: wantsMaster, nopreempt: instance.nopreempt && !wantsMaster,
@@ -47,7 +62,10 @@ final class RouterDriver {
             downTimerAdverts: instance.downTimerAdverts ?? 3, startupDelay: global.vrrpStartupDelay,
             garp: instance.garp, lowerPriorityNoAdvert: instance.lowerPriorityNoAdvert ?? false,
             higherPrioritySendAdvert: instance.higherPrioritySendAdvert ?? false, strict: instance.strictMode ?? false)
-        router = VirtualRouter(settings: settings)
+    }
+
+    static func policy(_ instance: VRRPInstance) -> ReceivePolicy {
+        let version: Advertisement.Version = instance.version == 3 ? .v3 : .v2
         var authentication = Advertisement.Authentication.none
         if version == .v2 && instance.family == .ipv4 {
             switch instance.authentication {
@@ -56,7 +74,7 @@ final class RouterDriver {
             case nil: break
             }
         }
-        policy = ReceivePolicy(
+        return ReceivePolicy(
             version: version, authentication: authentication, interval: instance.advertisementInterval,
             unicastPeers: instance.unicastPeers.map {
                 .init(address: $0.address, minimumTTL: $0.minimumTTL ?? 0, maximumTTL: $0.maximumTTL ?? 255)
@@ -64,17 +82,19 @@ final class RouterDriver {
             checkUnicastSource: instance.checkUnicastSource,
             virtualAddresses: instance.virtualAddresses.map(\.prefix.address),
             checkAddresses: !(instance.skipCheckAdvertAddresses ?? false), strict: instance.strictMode ?? false)
-        if instance.isUnicast {
-            destinations = instance.unicastPeers.map(\.address)
-            configuredSource = instance.unicastSourceIP
-        } else {
-            let group =
-                instance.multicastDestinationIP
-                ?? (family == .ipv4 ? global.vrrpMulticastGroup4 : global.vrrpMulticastGroup6)
-            destinations = [group]
-            configuredSource = instance.multicastSourceIP
-        }
     }
+
+    /// Where adverts go and the source they are sent from, if configured.
+    static func endpoints(_ instance: VRRPInstance, _ global: GlobalDefinitions) -> ([IPAddress], IPAddress?) {
+        if instance.isUnicast { return (instance.unicastPeers.map(\.address), instance.unicastSourceIP) }
+        let group =
+            instance.multicastDestinationIP
+            ?? (instance.family == .ipv4 ? global.vrrpMulticastGroup4 : global.vrrpMulticastGroup6)
+        return ([group], instance.multicastSourceIP)
+    }
+
+    /// What a reload matches instances by, as keepalived does: VRID, family, interface and unicast source.
+    var identity: InstanceIdentity { InstanceIdentity(instance) }
 
     var name: String { instance.name }
     var virtualRouterID: UInt8 { router.settings.virtualRouterID }
@@ -151,5 +171,20 @@ final class RouterDriver {
             if set { bytes[bit / 8] |= mask } else { bytes[bit / 8] &= ~mask }
         }
         return IPAddress(bytes: bytes)!
+    }
+}
+
+/// How a reload recognises an instance across configurations (keepalived's `vrrp_exist`).
+struct InstanceIdentity: Hashable {
+    var virtualRouterID: Int
+    var family: IPAddress.Family
+    var interface: String?
+    var unicastSource: IPAddress?
+
+    init(_ instance: VRRPInstance) {
+        virtualRouterID = instance.virtualRouterID ?? 0
+        family = instance.family
+        interface = instance.interface
+        unicastSource = instance.isUnicast ? instance.unicastSourceIP : nil
     }
 }

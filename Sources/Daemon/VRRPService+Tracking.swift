@@ -13,6 +13,10 @@ final class ScriptRuntime {
     var started: Int64 = 0
     /// The argv and user, worked out once (user lookups can be slow); the safety check runs every time.
     var prepared: (arguments: [String], credentials: ChildProcess.Credentials?)?
+    /// A reload removed or changed this script: its pending run does nothing.
+    var retired = false
+    /// A run is scheduled.
+    var scheduled = false
 
     init(script: VRRPScript) {
         self.script = script
@@ -45,6 +49,29 @@ extension VRRPService {
     // MARK: - Setting up
 
     func setUpTracking() {
+        buildTracking()
+        for runtime in scripts.values { runScript(runtime) }
+        if needsPolling { startPolling() }
+        // Routers waiting for their scripts start anyway once every script has had its time.
+        let longest = scripts.values.map { $0.script.effectiveTimeout }.max() ?? .zero
+        loop.schedule(at: (now + longest + .seconds(1)).nanoseconds) { [unowned self] in
+            for driver in drivers where !driver.started { startRouter(driver) }
+        }
+        refreshTrackers()
+    }
+
+    var needsPolling: Bool {
+        drivers.contains { $0.trackedItems.contains { $0.kind == .file || $0.kind == .process } }
+    }
+
+    func startPolling() {
+        guard !polling else { return }
+        polling = true
+        pollFilesAndProcesses()
+    }
+
+    /// Sync groups, every router's tracked items, and a runtime for every script in use (not started).
+    func buildTracking() {
         let scriptsByName = Dictionary(configuration.vrrpScripts.map { ($0.name, $0) }) { first, _ in first }
         let filesByName = Dictionary(configuration.trackFiles.map { ($0.name, $0) }) { first, _ in first }
         let processesByName = Dictionary(configuration.trackProcesses.map { ($0.name, $0) }) { first, _ in first }
@@ -108,16 +135,6 @@ extension VRRPService {
             }
             driver.trackedItems = items
         }
-        for runtime in scripts.values { runScript(runtime) }
-        if drivers.contains(where: { $0.trackedItems.contains { $0.kind == .file || $0.kind == .process } }) {
-            pollFilesAndProcesses()
-        }
-        // Routers waiting for their scripts start anyway once every script has had its time.
-        let longest = scripts.values.map { $0.script.effectiveTimeout }.max() ?? .zero
-        loop.schedule(at: (now + longest + .seconds(1)).nanoseconds) { [unowned self] in
-            for driver in drivers where !driver.started { startRouter(driver) }
-        }
-        refreshTrackers()
     }
 
     /// A router whose tracked scripts have not all reported waits, as keepalived's instances wait in INIT.
@@ -136,7 +153,8 @@ extension VRRPService {
     // MARK: - Scripts
 
     func runScript(_ runtime: ScriptRuntime) {
-        guard !stopping, runtime.process == nil, let command = runtime.script.command else { return }
+        runtime.scheduled = false
+        guard !stopping, !runtime.retired, runtime.process == nil, let command = runtime.script.command else { return }
         runtime.started = loop.now
         runtime.timedOut = false
         do {
@@ -165,6 +183,7 @@ extension VRRPService {
         runtime.process = nil
         if let timeout = runtime.timeout { loop.cancel(timeout) }
         runtime.timeout = nil
+        guard !runtime.retired else { return }
         let success = ending.succeeded && !runtime.timedOut
         let detail: String
         if runtime.timedOut {
@@ -191,7 +210,9 @@ extension VRRPService {
 
     func scheduleNext(_ runtime: ScriptRuntime) {
         let interval = runtime.script.interval
+        guard !runtime.retired else { return }
         let next = max(runtime.started + MonotonicTime(interval).nanoseconds, loop.now)
+        runtime.scheduled = true
         loop.schedule(at: next) { [unowned self] in self.runScript(runtime) }
     }
 

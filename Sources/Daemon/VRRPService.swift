@@ -11,13 +11,15 @@ import VigilConfig
 public final class VRRPService {
     /// IFA_PROTO value Vigil tags its addresses with, to remove exactly what it added (and leftovers of a crash).
     public static let addressProtocol: UInt8 = 86
+    /// The control socket's name in the runtime directory (`vigil status`, `vigil reload`).
+    public static let controlSocketName = "control.sock"
 
     struct SocketKey: Hashable {
         var index: Int32
         var family: IPAddress.Family
     }
 
-    let configuration: Configuration
+    var configuration: Configuration
     let logger: Logger
     let runtime: RuntimeDirectory
     let loop: EventLoop
@@ -41,8 +43,8 @@ public final class VRRPService {
     var stopping = false
     /// `-V` (--dont-release-vrrp): leave the addresses in place on exit.
     public var releaseOnStop = true
-    let notifier: Notifier
-    let launcher: ScriptLauncher
+    var notifier: Notifier
+    var launcher: ScriptLauncher
     /// `vrrp_script`s in use, by name.
     var scripts: [String: ScriptRuntime] = [:]
     var groups: [GroupRuntime] = []
@@ -51,6 +53,18 @@ public final class VRRPService {
     var processUp: [String: Bool] = [:]
     /// Reads tracked files and the process table off the loop.
     lazy var probes = SerialWorker(capacity: 4)
+    /// Reads the configuration again on SIGHUP, off the loop.
+    lazy var reloader = SerialWorker(capacity: 4)
+    var reloading = false
+    /// Tracked files and processes are being read every second.
+    var polling = false
+    /// How to read the configuration again (SIGHUP); nil: reload is not possible.
+    public var loadConfiguration: (@Sendable () -> ConfigLoader.Result)?
+    let systemd = SystemdNotifier()
+    var controlSocket: ControlSocket?
+    var metricsServer: RequestServer?
+    /// `--metrics=ADDRESS:PORT` (the command line wins over `vigil_metrics_listen`).
+    public var metricsListen: String?
 
     public init(configuration: Configuration, logger: Logger, runtime: RuntimeDirectory) throws(SystemError) {
         self.configuration = configuration
@@ -88,10 +102,52 @@ public final class VRRPService {
         for driver in drivers where !waitsForScripts(driver) { startRouter(driver) }
         logger.info("VRRP started with \(drivers.count) instance\(drivers.count == 1 ? "" : "s")")
         // Once the routers run, start-up's code (reading the configuration) need not stay resident.
-        loop.schedule(at: loop.now + 2_000_000_000) { StartupPages.release() }
+        // Reading /proc/self/smaps takes milliseconds: off the loop.
+        loop.schedule(at: loop.now + 2_000_000_000) { [unowned self] in reloader.submit { StartupPages.release() } }
+        do {
+            controlSocket = try ControlSocket(path: runtime.file(Self.controlSocketName), loop: loop) {
+                [unowned self] request in control(request)
+            }
+        } catch {
+            logger.error("no control socket (vigil status will not work): \(error)")
+        }
+        if let endpoint = metricsListen ?? configuration.global.vigil.metricsListen {
+            do {
+                metricsServer = try RequestServer(
+                    listener: try listenTCP(endpoint), loop: loop, terminator: Array("\r\n\r\n".utf8), ownerOnly: false
+                ) { [unowned self] request in httpAnswer(request) }
+                logger.info("Prometheus metrics on http://\(endpoint)/metrics")
+            } catch {
+                logger.error("cannot serve metrics on \(endpoint): \(error)")
+            }
+        }
         applyScheduling()
+        notifySystemd("READY=1\nSTATUS=\(statusLine)")
+        if let interval = systemd.watchdogInterval { keepWatchdogFed(every: interval) }
         loop.run()
         return exitCode
+    }
+
+    /// systemd (Type=notify, NotifyAccess=all): start-up, reloads and a one-line status.
+    func notifySystemd(_ text: String) { systemd.notify(text) }
+
+    func keepWatchdogFed(every interval: Duration) {
+        guard !stopping else { return }
+        systemd.notify("WATCHDOG=1")
+        loop.schedule(at: loop.now + MonotonicTime(interval).nanoseconds) { [unowned self] in
+            keepWatchdogFed(every: interval)
+        }
+    }
+
+    /// How many instances are in which state, for systemd's STATUS= and logs.
+    var statusLine: String {
+        var counts = [VirtualRouter.State: Int]()
+        for driver in drivers { counts[driver.router.state, default: 0] += 1 }
+        let states = [VirtualRouter.State.master, .backup, .fault, .initialize, .stopped].compactMap { state in
+            counts[state].map { "\($0) \(state)" }
+        }
+        return "\(drivers.count) instance\(drivers.count == 1 ? "" : "s")"
+            + (states.isEmpty ? "" : ": " + states.joined(separator: ", "))
     }
 
     /// keepalived's `vrrp_priority`, `vrrp_no_swap` and `vrrp_rt_priority` (with `vrrp_rlimit_rttime`, 10 ms by
@@ -163,6 +219,8 @@ public final class VRRPService {
         for runtime in scripts.values { runtime.process?.killGroup() }
         // STOP notifications go out before the process ends (keepalived gives notify_stop a second).
         notifier.drain(timeout: .seconds(5))
+        controlSocket = nil
+        metricsServer = nil
         logger.info("Stopped")
         loop.stop()
     }
@@ -191,7 +249,8 @@ public final class VRRPService {
             case SIGUSR1:
                 writeData()
             case SIGHUP:
-                logger.warning("reload (SIGHUP) is not supported yet; restart Vigil to apply a new configuration")
+                notifySystemd("RELOADING=1\nMONOTONIC_USEC=\(loop.now / 1000)")
+                reload()
             default:
                 break
             }
@@ -317,11 +376,18 @@ public final class VRRPService {
             return
         }
         let vrid = payload[payload.startIndex + 1]
-        let candidates = (driversBySocket[key] ?? []).filter { $0.virtualRouterID == vrid }
-        let driver =
-            candidates.count > 1
-            ? candidates.first { $0.destinations.contains(packet.source) } ?? candidates.first
-            : candidates.first
+        // Usually one router per VRID on a socket; unicast routers sharing one are told apart by the peer.
+        var driver: RouterDriver?
+        if let list = driversBySocket[key] {
+            for candidate in list where candidate.virtualRouterID == vrid {
+                if driver == nil {
+                    driver = candidate
+                } else if candidate.destinations.contains(packet.source) {
+                    driver = candidate
+                    break
+                }
+            }
+        }
         guard let driver else {
             unknownVirtualRouters += 1
             if lastUnknownLog.map({ now - $0 > .seconds(10) }) ?? true {
@@ -356,19 +422,21 @@ public final class VRRPService {
     }
 
     func reject(_ rejection: Rejection, _ packet: ReceivedPacket, _ driver: RouterDriver) {
-        driver.counters.rejections[rejection, default: 0] += 1
+        driver.counters.rejections[rejection.ordinal] += 1
         rateLimitedLog(driver, rejection) { "(\(driver.name)) dropped an advert from \(packet.source): \(rejection)" }
     }
 
     /// At most one line per kind of problem per router every 10 seconds, saying how many were not logged.
     func rateLimitedLog(_ driver: RouterDriver, _ rejection: Rejection, _ message: () -> String) {
         let current = now
-        if let last = driver.lastRejectionLog[rejection], current - last < .seconds(10) {
-            driver.suppressedRejections[rejection, default: 0] += 1
+        let slot = rejection.ordinal
+        if let last = driver.lastRejectionLog[slot], current - last < .seconds(10) {
+            driver.suppressedRejections[slot] += 1
             return
         }
-        let suppressed = driver.suppressedRejections.removeValue(forKey: rejection) ?? 0
-        driver.lastRejectionLog[rejection] = current
+        let suppressed = driver.suppressedRejections[slot]
+        driver.suppressedRejections[slot] = 0
+        driver.lastRejectionLog[slot] = current
         logger.warning("\(message())\(suppressed > 0 ? " (and \(suppressed) more like it)" : "")")
     }
 
@@ -464,8 +532,10 @@ public final class VRRPService {
 
     /// Gratuitous ARPs and unsolicited neighbour advertisements for every address, `rounds` times, spaced by
     /// `vrrp_garp_interval` / `vrrp_gna_interval` when those are set.
-    func announce(_ driver: RouterDriver, rounds: Int) {
-        let addresses = driver.interfaceAddresses(resolve: { table.link(named: $0)?.index }, tag: 0)
+    func announce(_ driver: RouterDriver, rounds: Int, only: Set<IPAddress>? = nil) {
+        let addresses = driver.interfaceAddresses(resolve: { table.link(named: $0)?.index }, tag: 0).filter {
+            only?.contains($0.prefix.address) ?? true
+        }
         var frames = [(frame: [UInt8], index: Int32, family: IPAddress.Family)]()
         for _ in 0..<rounds {
             for address in addresses {

@@ -129,9 +129,11 @@ public enum NetlinkMessage {
             case error:
                 if body.count >= 4 {
                     let code = Int32(bitPattern: readUInt32(body, body.startIndex))
+                    // The kernel sends -errno; clamped, so that Int32.min cannot trap on negation.
                     events.append(
-                        .acknowledgement(sequence: sequence, errno: -code, message: extendedMessage(body, flags: flags))
-                    )
+                        .acknowledgement(
+                            sequence: sequence, errno: Int32(clamping: -Int64(code)),
+                            message: extendedMessage(body, flags: flags)))
                 }
             case done:
                 events.append(.done(sequence: sequence))

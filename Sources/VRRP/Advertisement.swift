@@ -113,16 +113,17 @@ public struct Advertisement: Hashable, Sendable {
         if version == .v3 {
             switch (source, destination) {
             case (.v4, .v4):
-                sum.add(source.bytes)
-                sum.add(destination.bytes)
-                sum.add([0, 112])
+                sum.add(source)
+                sum.add(destination)
+                sum.add(word: 112)
                 sum.add(word: UInt16(bytes.count))
             case (.v6, .v6):
-                sum.add(source.bytes)
-                sum.add(destination.bytes)
-                sum.add([0, 0])
+                sum.add(source)
+                sum.add(destination)
+                sum.add(word: 0)
                 sum.add(word: UInt16(bytes.count))
-                sum.add([0, 0, 0, 112])
+                sum.add(word: 0)
+                sum.add(word: 112)
             default:
                 break
             }

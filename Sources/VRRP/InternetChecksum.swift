@@ -1,3 +1,5 @@
+import VigilConfig
+
 /// The Internet checksum (RFC 1071): the ones' complement of the ones' complement sum of 16-bit words.
 public struct InternetChecksum: Sendable {
     private var sum: UInt32 = 0
@@ -18,7 +20,28 @@ public struct InternetChecksum: Sendable {
     }
 
     public mutating func add(word: UInt16) {
-        add([UInt8(word >> 8), UInt8(word & 0xff)])
+        if let high = pending {
+            sum &+= UInt32(high) << 8 | UInt32(word >> 8)
+            pending = UInt8(word & 0xff)
+        } else {
+            sum &+= UInt32(word)
+        }
+    }
+
+    /// An address's bytes in network order, without building them.
+    public mutating func add(_ address: IPAddress) {
+        switch address {
+        case .v4(let value):
+            add(word: UInt16(value >> 16))
+            add(word: UInt16(value & 0xffff))
+        case .v6(let high, let low):
+            for half in [high, low] {
+                add(word: UInt16(truncatingIfNeeded: half >> 48))
+                add(word: UInt16(truncatingIfNeeded: half >> 32))
+                add(word: UInt16(truncatingIfNeeded: half >> 16))
+                add(word: UInt16(truncatingIfNeeded: half))
+            }
+        }
     }
 
     /// The checksum to write into a header.

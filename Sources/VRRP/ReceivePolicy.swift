@@ -65,7 +65,7 @@ public struct ReceivePolicy: Sendable, Equatable {
             case (.none, .none), (.ah, .ah):
                 break
             case (.password(let ours), .password(let theirs)):
-                guard Self.constantTimeEqual(Self.padded(ours), Self.padded(theirs)) else {
+                guard Self.constantTimeEqualPadded(ours, theirs) else {
                     return .reject(.authenticationFailure)
                 }
             default:
@@ -98,6 +98,16 @@ public struct ReceivePolicy: Sendable, Equatable {
         var bytes = [UInt8](repeating: 0, count: 8)
         for (index, byte) in password.prefix(8).enumerated() { bytes[index] = byte }
         return bytes
+    }
+
+    /// Compares two secrets as their zero-padded 8 bytes, in time that does not depend on where they differ,
+    /// without building the padded copies.
+    static func constantTimeEqualPadded(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference: UInt8 = 0
+        for index in 0..<8 {
+            difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
+        }
+        return difference == 0
     }
 
     /// Compares two 8-byte secrets in time that does not depend on where they differ.

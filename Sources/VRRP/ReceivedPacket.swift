@@ -71,19 +71,12 @@ extension Advertisement {
         let expectedLength = headerLength + count * addressLength + (carriesAuthentication ? authenticationLength : 0)
         guard bytes.count == expectedLength else { return .failure(.packetLength) }
 
-        // The checksum field is summed as written: a correct packet sums to zero (so the check value is 0).
-        let received = UInt16(bytes[base + 6]) << 8 | UInt16(bytes[base + 7])
-        var zeroed = Array(bytes)
-        zeroed[6] = 0
-        zeroed[7] = 0
-        var valid =
-            checksum(of: zeroed, version: version, source: packet.source, destination: packet.destination)
-            == received
+        // Summed with its checksum field as received, a correct packet comes to zero (no copy, no allocation).
+        var valid = checksum(of: bytes, version: version, source: packet.source, destination: packet.destination) == 0
         if !valid && version == .v3 && family == .ipv4 && !packet.destination.isMulticast {
             // keepalived before 1.3.6 summed unicast v3 adverts with the multicast group as destination
             // (`old_unicast_checksum`); keepalived accepts both, and so does Vigil.
-            valid =
-                checksum(of: zeroed, version: version, source: packet.source, destination: multicastGroup4) == received
+            valid = checksum(of: bytes, version: version, source: packet.source, destination: multicastGroup4) == 0
         }
         guard valid else { return .failure(.checksum) }
 

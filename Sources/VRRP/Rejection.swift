@@ -28,6 +28,24 @@ public enum Rejection: String, Error, Hashable, Sendable, CaseIterable, CustomSt
     /// A unicast advert from an address that is not one of our peers.
     case unknownPeer = "unicast_peer_err"
 
+    /// A dense index, for counters kept in arrays (the receive path must not hash).
+    public var ordinal: Int {
+        switch self {
+        case .packetLength: 0
+        case .ttl: 1
+        case .version: 2
+        case .invalidType: 3
+        case .invalidAuthenticationType: 4
+        case .authenticationTypeMismatch: 5
+        case .authenticationFailure: 6
+        case .advertisementInterval: 7
+        case .checksum: 8
+        case .unknownVirtualRouter: 9
+        case .addressList: 10
+        case .unknownPeer: 11
+        }
+    }
+
     public var description: String {
         switch self {
         case .packetLength: "bad length"

@@ -134,7 +134,7 @@ public struct VirtualRouter: Sendable {
         }
     }
 
-    public let settings: Settings
+    public private(set) var settings: Settings
     public private(set) var state: State = .initialize
     /// The priority in use: the configured one moved by trackers, within 1-254 (255 never moves).
     public private(set) var effectivePriority: Int
@@ -287,6 +287,46 @@ public struct VirtualRouter: Sendable {
         effectivePriority = clamped
         if state == .backup, let deadline = deadlines[.masterDown] {
             arm(.masterDown, at: deadline + (skewTime - oldSkew), &actions)
+        }
+        return actions
+    }
+
+    /// A reload changed the configuration of this router (matched by VRID, family, interface and source): the
+    /// state is kept, as are the master it follows and its timers; the new priority goes out in the next advert
+    /// (the driver re-applies its trackers through `setTotalPriority`), a new interval from the next advert on.
+    public mutating func reconfigure(_ new: Settings, now: MonotonicTime) -> [Action] {
+        let old = settings
+        settings = new
+        var actions = [Action]()
+        if new.priority != old.priority {
+            basePriority = new.priority
+            let previous = effectivePriority
+            if new.priority == 255 || old.priority == 255 {
+                effectivePriority = new.priority
+            } else {
+                // Trackers' contribution stays until the driver re-applies them.
+                effectivePriority = min(254, max(1, effectivePriority + new.priority - old.priority))
+            }
+            if effectivePriority != previous {
+                actions.append(.note(.priorityChanged(from: previous, to: effectivePriority)))
+            }
+        }
+        if new.advertisementInterval != old.advertisementInterval {
+            switch state {
+            case .master:
+                masterAdvertisementInterval = new.advertisementInterval
+                let next = now + new.advertisementInterval
+                if let due = deadlines[.advertisement], due > next { arm(.advertisement, at: next, &actions) }
+            case .backup where new.version == .v2 || masterAddress == nil:
+                masterAdvertisementInterval = new.advertisementInterval
+            default:
+                break
+            }
+        }
+        if state == .backup, let deadline = deadlines[.masterDown], masterAddress != nil,
+            now + masterDownInterval < deadline
+        {
+            arm(.masterDown, at: now + masterDownInterval, &actions)
         }
         return actions
     }

@@ -31,11 +31,14 @@ public enum Package {
     }()
 
     /// The `vigil` binary `swift build` made (scripts/test builds it before the tests run).
-    public static func vigilBinary() throws -> String {
+    public static func vigilBinary() throws -> String { try binary("vigil") }
+
+    /// A product of this package that `swift build` made.
+    public static func binary(_ name: String) throws -> String {
         for configuration in ["debug", "release"] {
-            let path = "\(root)/.build/\(configuration)/vigil"
+            let path = "\(root)/.build/\(configuration)/\(name)"
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
-        throw CommandError(arguments: ["vigil"], reason: "is not built; run `swift build` first (scripts/test does)")
+        throw CommandError(arguments: [name], reason: "is not built; run `swift build` first (scripts/test does)")
     }
 }

@@ -9,6 +9,8 @@ struct BenchReport: Codable {
     var keepalivedVersion: String
     var takeover: [TakeoverSeries] = []
     var jitter: [JitterResult] = []
+    var flood: [FloodResult] = []
+    var loss: [LossResult] = []
     var scale: [ScaleResult] = []
     var startup: [StartupResult] = []
     var configLoad: [ConfigLoadResult] = []
@@ -41,6 +43,24 @@ struct BenchReport: Codable {
             for result in jitter {
                 out +=
                     "| \(result.implementation) | \(result.load) | \(result.rounds) | \(result.adverts) | \(f2(result.gapStandardDeviationMs)) | \(f2(result.p99DeviationMs)) | \(f2(result.worstDeviationMs)) |\n"
+            }
+            out += "\n"
+        }
+        if !flood.isEmpty {
+            out +=
+                "## Under a flood of adverts\n\nA third host sends VRRP adverts (VRID of the pair, priority 254, wrong password) to 224.0.0.18; a master and a backup at advert_int 1 receive them. CPU is that of every process of both daemons during the flood.\n\n| implementation | flood (packets/s) | seconds | CPU s (both nodes) | master adverts | worst gap deviation (ms) | backup took over |\n| --- | ---: | ---: | ---: | ---: | ---: | --- |\n"
+            for result in flood {
+                out +=
+                    "| \(result.implementation) | \(Int(result.packetsPerSecond)) | \(f1(result.seconds)) | \(f2(result.cpuSeconds)) | \(result.adverts) | \(f1(result.worstGapDeviationMs)) | \(result.backupBecameMaster ? "yes" : "no") |\n"
+            }
+            out += "\n"
+        }
+        if !loss.isEmpty {
+            out +=
+                "## Spurious takeovers under advert loss\n\nThe backup's kernel drops a random share of the VRRP packets it receives (nftables numgen); both implementations run at the same time in two labs. Predicted: three adverts lost in a row let Master_Down_Interval expire, (1 - p) p^3 per advert.\n\n| implementation | loss | seconds | spurious takeovers | predicted |\n| --- | ---: | ---: | ---: | ---: |\n"
+            for result in loss {
+                out +=
+                    "| \(result.implementation) | \(result.lossPercent)% | \(result.seconds) | \(result.spuriousTakeovers) | \(f1(result.predicted)) |\n"
             }
             out += "\n"
         }

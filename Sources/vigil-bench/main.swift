@@ -8,8 +8,14 @@ struct Bench: ParsableCommand {
         commandName: "vigil-bench",
         abstract: "Measure Vigil beside keepalived 2.2.7: takeover, advert timing, idle cost, start-up, config load.")
 
-    @Option(help: "Sections to run, comma-separated: takeover, jitter, scale, startup, config.")
-    var only = "takeover,jitter,scale,startup,config"
+    @Option(
+        help:
+            "Sections to run, comma-separated: takeover, jitter, scale, startup, config, flood, loss (loss is not in the default run: it takes --loss-seconds)."
+    )
+    var only = "takeover,jitter,scale,startup,config,flood"
+
+    @Option(help: "Seconds the advert-loss measurement lasts (both implementations at once).")
+    var lossSeconds = 300
 
     @Option(help: "Takeover trials per mode and implementation.")
     var trials = 20
@@ -70,6 +76,16 @@ struct Bench: ParsableCommand {
                         JitterResult(implementation, busy: busy, interval: 0.05, rounds: gaps[implementation] ?? []))
                 }
             }
+        }
+        if sections.contains("flood") {
+            for implementation in Implementation.allCases {
+                log("flood \(implementation) 50000 per second")
+                report.flood.append(try measureFlood(implementation, rate: 50_000, seconds: 10, vigil: vigil))
+            }
+        }
+        if sections.contains("loss") {
+            log("loss 20% for \(lossSeconds) s, both implementations at once")
+            report.loss = try measureLoss(seconds: lossSeconds, percent: 20, vigil: vigil)
         }
         if sections.contains("scale") {
             for (count, interval, version) in [(1, "1", 2), (100, "1", 2), (500, "1", 2), (100, "0.1", 3)] {

@@ -16,9 +16,15 @@ struct Run {
         // Before any thread exists: the signals the daemon handles through signalfd stay blocked in every thread,
         // or a helper thread would take them (and die of SIGTERM, or swallow SIGCHLD).
         Signals.blockDaemonSignals()
-        let writer = LogWriter(
-            destination: options.logConsole ? .console : .syslog(facility: Self.facility(options.logFacility)),
-            identity: options.role.map { "Vigil_\($0)" } ?? "Vigil")
+        let destination: LogWriter.Destination
+        if let file = options.logFile {
+            destination = .file(file)
+        } else if options.logConsole {
+            destination = getenv("JOURNAL_STREAM") != nil ? .journal : .console
+        } else {
+            destination = .syslog(facility: Self.facility(options.logFacility))
+        }
+        let writer = LogWriter(destination: destination, identity: options.role.map { "Vigil_\($0)" } ?? "Vigil")
         let logger = Logger(label: "vigil") { _ in
             VigilLogHandler(writer: writer, level: options.logDetail ? .debug : .info)
         }
@@ -54,6 +60,8 @@ struct Run {
         if options.logDetail { arguments.append("-D") }
         if let facility = options.logFacility { arguments += ["-S", String(facility)] }
         if options.dontReleaseVRRP { arguments.append("-V") }
+        if let metrics = options.metricsListen { arguments += ["--metrics", metrics] }
+        if let file = options.logFile { arguments += ["--log-file", file] }
         if let pid = options.vrrpPidFile, role == "vrrp" { arguments += ["-r", pid] }
         if let pid = options.checkersPidFile, role == "checker" { arguments += ["-c", pid] }
         return arguments
@@ -106,6 +114,9 @@ struct Run {
         do {
             let service = try VRRPService(configuration: result.configuration, logger: logger, runtime: runtime)
             service.releaseOnStop = !options.dontReleaseVRRP
+            service.metricsListen = options.metricsListen
+            let source = options.config
+            service.loadConfiguration = { load(source, environment: LocalEnvironment()) }
             return try service.run()
         } catch {
             logger.critical("VRRP: \(error)")

@@ -2,11 +2,6 @@ import Daemon
 import Glibc
 import VigilConfig
 
-enum VigilVersion {
-    static let number = "0.1.0"
-    static let text = "Vigil v\(number) (keepalived 2.2.7 compatible)"
-}
-
 let command: VigilCommand
 do {
     command = try VigilCommand.parse(Array(CommandLine.arguments.dropFirst()))
@@ -32,4 +27,6 @@ case .configTime(let source, let repetitions):
     exit(timeConfig(source, repetitions: repetitions))
 case .lab:
     exit(runLab())
+case .control(let request, let runtimeDirectory):
+    exit(control(request, runtimeDirectory: runtimeDirectory))
 }

@@ -88,4 +88,14 @@ struct NetlinkMessageTests {
         badAttribute[24] = 200
         _ = NetlinkMessage.parse(badAttribute[...])
     }
+
+    /// Inputs libFuzzer found (scripts/fuzz); each once crashed the parser.
+    @Test(
+        "fuzzer findings parse without a crash",
+        arguments: [
+            "500000000200c62364641bf90000000000000080006576696365206e6f74200f0000000000000020c633640108026433c6000200c633640109000300c633640108000200c60109001f030065000008000800006b00c000"
+        ])
+    func fuzzerFindings(_ input: String) {
+        _ = NetlinkMessage.parse(hex(input)[...])
+    }
 }

@@ -203,6 +203,15 @@ struct ReceivePolicyTests {
         ReceivedPacket(payload: [], source: ip(source), destination: ip(destination), hopLimit: ttl)
     }
 
+    @Test("an advert with interval 0 (found by fuzzing) decodes, and the router refuses it as an interval error")
+    func zeroInterval() throws {
+        let datagram = hex("45c0002800330000ff70b05dc62c6401e000001221330001010050d1c63364643131313100000000")
+        let parsed = try ReceivedPacket.parseIPv4(datagram[...]).get()
+        let decoded = try Advertisement.decode(parsed).get()
+        #expect(decoded.interval == .zero)
+        #expect(policy.check(decoded, parsed) == .reject(.advertisementInterval))
+    }
+
     @Test("the seed's advert is accepted")
     func accepts() {
         #expect(policy.check(advert, packet()) == .accept(addressListMismatch: false))

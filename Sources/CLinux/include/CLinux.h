@@ -113,6 +113,12 @@ static inline void vigil_syslog(int priority, const char *message) { syslog(prio
 
 int vigil_pipe_cloexec(int fds[2]);
 int vigil_pidfd_open(pid_t pid);
+/// accept4 without the peer's address.
+int vigil_accept4(int fd, int flags);
+/// Sends `count` copies of a frame with sendmmsg; returns how many were sent.
+int vigil_send_copies(int fd, const void *frame, size_t length, unsigned count);
+/// The uid of a Unix socket's peer (SO_PEERCRED); 0 on success.
+int vigil_peer_uid(int fd, uid_t *uid);
 /// fork + (new process group, signals unblocked, stdio on /dev/null or output_fd, optionally setgid/setuid) +
 /// execve; returns the child's pid or -errno. uid or gid -1: unchanged.
 pid_t vigil_spawn(const char *path, char *const argv[], char *const envp[], int uid, int gid, int output_fd);

@@ -75,7 +75,7 @@ extension ConfigurationBuilder {
             case "vrrp_down_timer_adverts":
                 if let value = integer(child, 1...100) { global.vrrpDownTimerAdverts = value }
             case "vrrp_lower_prio_no_advert": global.vrrpLowerPriorityNoAdvert = boolean(child) ?? false
-            case "vrrp_higher_prio_send_advert": global.vrrpHigherPrioritySendAdvert = boolean(child) ?? false
+            case "vrrp_higher_prio_send_advert": global.vrrpHigherPrioritySendAdvert = boolean(child) ?? true
             case "vrrp_notify_priority_changes": global.vrrpNotifyPriorityChanges = boolean(child) ?? false
             case "dynamic_interfaces": global.dynamicInterfaces = true
             case "default_interface":

@@ -29,7 +29,10 @@ public struct GlobalDefinitions: Hashable, Sendable {
     public var vrrpGarp = GratuitousARPSettings()
     public var vrrpDownTimerAdverts = 3
     public var vrrpLowerPriorityNoAdvert = false
-    public var vrrpHigherPrioritySendAdvert = false
+    /// `vrrp_higher_prio_send_advert`; unset means on in Vigil (off in keepalived): a master that hears a better
+    /// one sends a last advert before it steps down, so that the winner of a split brain hears of it and refreshes
+    /// ARP.
+    public var vrrpHigherPrioritySendAdvert: Bool?
     public var vrrpNotifyPriorityChanges = false
     public var dynamicInterfaces = false
     /// How the VRRP process is scheduled (`vrrp_priority`, `vrrp_rt_priority`, `vrrp_rlimit_rttime`,

@@ -69,17 +69,23 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
         return value << 8 | octet
     }
 
-    /// Builds an address from 4 or 16 network-order bytes.
+    /// An address from its 4 or 16 bytes in network order. Inlinable, so that the packet path specializes it
+    /// for its slices and reads the bytes in place.
+    @inlinable
     public init?(bytes: some Collection<UInt8>) {
-        let b = Array(bytes)
-        switch b.count {
+        switch bytes.count {
         case 4:
-            self = .v4(UInt32(b[0]) << 24 | UInt32(b[1]) << 16 | UInt32(b[2]) << 8 | UInt32(b[3]))
+            var value: UInt32 = 0
+            for byte in bytes { value = value << 8 | UInt32(byte) }
+            self = .v4(value)
         case 16:
             var high: UInt64 = 0
             var low: UInt64 = 0
-            for i in 0..<8 { high = high << 8 | UInt64(b[i]) }
-            for i in 8..<16 { low = low << 8 | UInt64(b[i]) }
+            var index = 0
+            for byte in bytes {
+                if index < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
+                index += 1
+            }
             self = .v6(high: high, low: low)
         default:
             return nil

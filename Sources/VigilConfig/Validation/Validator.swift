@@ -63,7 +63,8 @@ struct Validator {
         }
         if instance.lowerPriorityNoAdvert == nil { instance.lowerPriorityNoAdvert = global.vrrpLowerPriorityNoAdvert }
         if instance.higherPrioritySendAdvert == nil {
-            instance.higherPrioritySendAdvert = global.vrrpHigherPrioritySendAdvert
+            // Vigil's default is on: see `GlobalDefinitions.vrrpHigherPrioritySendAdvert`.
+            instance.higherPrioritySendAdvert = global.vrrpHigherPrioritySendAdvert ?? true
         }
         if instance.notifyPriorityChanges == nil { instance.notifyPriorityChanges = global.vrrpNotifyPriorityChanges }
         if global.vrrpCheckUnicastSource { instance.checkUnicastSource = true }

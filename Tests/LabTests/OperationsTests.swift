@@ -1,0 +1,265 @@
+import Foundation
+import Testing
+import VigilTestSupport
+
+/// Running Vigil: reload without losing a VIP, `vigil status`, Prometheus metrics, systemd's notify protocol.
+@Suite("Operations: reload, status, metrics, systemd", .serialized, .enabled(if: TestLab.shouldRun))
+struct OperationsTests {
+    static let kept = "198.51.100.100"
+    static let removed = "198.51.100.101"
+    static let added = "198.51.100.102"
+
+    /// Two instances before the reload: VI_1 (kept, with a VIP that stays and one that goes) and VI_2 (removed).
+    static func before(priority: Int) -> String {
+        vrrpConfig(name: "VI_1", state: "MASTER", priority: priority, addresses: [kept, removed])
+            + vrrpConfig(name: "VI_2", state: "MASTER", priority: priority, vrid: 52, addresses: ["198.51.100.110"])
+            .replacingOccurrences(of: "global_defs {\n    router_id VI_2-\(priority)\n}\n", with: "")
+    }
+
+    /// After: VI_1 with another priority and one VIP swapped for another; VI_2 gone; VI_3 new.
+    static func after(priority: Int) -> String {
+        vrrpConfig(name: "VI_1", state: "MASTER", priority: priority - 10, addresses: [kept, added])
+            + vrrpConfig(name: "VI_3", state: "MASTER", priority: priority, vrid: 53, addresses: ["198.51.100.120"])
+            .replacingOccurrences(of: "global_defs {\n    router_id VI_3-\(priority)\n}\n", with: "")
+    }
+
+    /// What `ip monitor address` saw for an address: "+" for each addition, "-" for each removal.
+    static func monitorEvents(_ log: String, _ address: String) -> [String] {
+        log.split(separator: "\n").filter { $0.contains(" \(address)/") }.map { $0.hasPrefix("Deleted") ? "-" : "+" }
+    }
+
+    /// Runs the reload sequence against one implementation and returns what the wire and the kernel saw.
+    func reloadSequence(
+        keepalived: Bool
+    ) throws -> (
+        monitor: String, adverts: [[String]], log: String, reloadedAt: Double, holdsAfter: [String: Bool]
+    ) {
+        let lab = try VRRPLab(keepalived ? "reload-ka" : "reload", nodes: 1)
+        defer { lab.close() }
+        let capture = try Capture(lab: lab.lab, namespace: lab.hub, interface: "br0", filter: "vrrp", name: "wire")
+        let monitor = try lab.lab.start(lab.namespace("n1"), ["ip", "monitor", "address"], log: "monitor")
+        let configPath = lab.lab.path(keepalived ? "n1-keepalived.conf" : "n1-vigil.conf")
+        if keepalived {
+            try lab.startKeepalived("n1", config: Self.before(priority: 200))
+        } else {
+            try lab.startVigil("n1", config: Self.before(priority: 200))
+        }
+        _ = Lab.wait(timeout: .seconds(8)) { lab.lab.holds(lab.namespace("n1"), Self.removed) }
+        sleep(2)
+        try Self.after(priority: 200).write(toFile: configPath, atomically: true, encoding: .utf8)
+        let reloadedAt = Date().timeIntervalSince1970
+        lab.daemons["n1"]?.signal(SIGHUP)
+        sleep(5)
+        capture.stop()
+        let n1 = lab.namespace("n1")
+        let holds = [Self.kept, Self.removed, Self.added, "198.51.100.110", "198.51.100.120"].reduce(
+            into: [String: Bool]()
+        ) { $0[$1] = lab.lab.holds(n1, $1) }
+        let adverts = try capture.fields(["frame.time_epoch", "vrrp.virt_rtr_id", "vrrp.prio"], filter: "vrrp")
+        return (monitor.log, adverts, lab.log("n1"), reloadedAt, holds)
+    }
+
+    @Test("reload with the VIP held: the kept VIP never leaves, no advert is late, the removed instance resigns")
+    func reloadKeepsVIPs() throws {
+        let result = try reloadSequence(keepalived: false)
+        // The kernel saw the kept VIP added once (at start-up) and never removed.
+        #expect(Self.monitorEvents(result.monitor, Self.kept) == ["+"], "\(result.monitor)")
+        #expect(Self.monitorEvents(result.monitor, Self.removed) == ["+", "-"], "\(result.monitor)")
+        #expect(Self.monitorEvents(result.monitor, Self.added) == ["+"], "\(result.monitor)")
+        #expect(
+            result.holdsAfter == [
+                Self.kept: true, Self.removed: false, Self.added: true, "198.51.100.110": false, "198.51.100.120": true,
+            ])
+        // VI_1's adverts (VRID 50) kept their 1 s interval through the reload, and carry the new priority.
+        let vi1 = result.adverts.filter { $0[1] == "50" }.compactMap { Double($0[0]) }
+        let gaps = zip(vi1.dropFirst(), vi1).map { $0 - $1 }
+        #expect(gaps.allSatisfy { $0 < 1.1 }, "VI_1 advert gaps: \(gaps)")
+        #expect(result.adverts.filter { $0[1] == "50" }.last?[2] == "190")
+        // VI_2 (VRID 52) resigned with priority 0; VI_3 (VRID 53) advertises.
+        #expect(result.adverts.contains { $0[1] == "52" && $0[2] == "0" }, "VI_2 sent priority 0")
+        #expect(result.adverts.contains { $0[1] == "53" })
+        #expect(result.log.contains("Reloaded: 1 instance kept, 1 added, 1 removed"), "\(result.log)")
+    }
+
+    @Test("the same reload against keepalived 2.2.7, for comparison (recorded, not judged)")
+    func reloadKeepalived() throws {
+        guard Command.exists("keepalived") else {
+            Issue.record("keepalived is needed; scripts/test installs it")
+            return
+        }
+        let result = try reloadSequence(keepalived: true)
+        let vi1 = result.adverts.filter { $0[1] == "50" }.compactMap { Double($0[0]) }
+        let gaps = zip(vi1.dropFirst(), vi1).map { $0 - $1 }
+        print(
+            "keepalived reload: kept VIP events \(Self.monitorEvents(result.monitor, Self.kept)), removed \(Self.monitorEvents(result.monitor, Self.removed)), added \(Self.monitorEvents(result.monitor, Self.added)); longest VI_1 advert gap \(gaps.max() ?? 0) s; VI_2 priority 0 sent: \(result.adverts.contains { $0[1] == "52" && $0[2] == "0" })"
+        )
+        #expect(result.holdsAfter[Self.kept] == true)
+    }
+
+    @Test("a reload with a broken file changes nothing and logs the diagnostics")
+    func brokenReload() throws {
+        let lab = try VRRPLab("badreload", nodes: 1)
+        defer { lab.close() }
+        try lab.startVigil("n1", config: Self.before(priority: 200))
+        #expect(Lab.wait(timeout: .seconds(8)) { lab.lab.holds(lab.namespace("n1"), Self.removed) } != nil)
+        try "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 300\n".write(
+            toFile: lab.lab.path("n1-vigil.conf"), atomically: true, encoding: .utf8)
+        lab.daemons["n1"]?.signal(SIGHUP)
+        #expect(
+            Lab.wait(timeout: .seconds(3)) { lab.log("n1").contains("Reload refused") } != nil, "\(lab.log("n1"))")
+        #expect(lab.log("n1").contains("n1-vigil.conf:3"), "the diagnostics name the place\n\(lab.log("n1"))")
+        sleep(2)
+        #expect(lab.lab.holds(lab.namespace("n1"), Self.kept) && lab.lab.holds(lab.namespace("n1"), Self.removed))
+        #expect(lab.daemons["n1"]?.isRunning == true)
+    }
+
+    func status(_ lab: VRRPLab, json: Bool = false) throws -> String {
+        try Command.run(
+            [try Package.vigilBinary(), "status", "--runtime-dir", lab.lab.path("n1-run")] + (json ? ["--json"] : [])
+        ).output
+    }
+
+    @Test("vigil status and --json follow every state change within an advert interval; the JSON fits its schema")
+    func statusFollowsState() throws {
+        let lab = try VRRPLab("status", nodes: 2)
+        defer { lab.close() }
+        try lab.startVigil("n1", config: vrrpConfig(priority: 100))
+        #expect(Lab.wait(timeout: .seconds(2)) { (try? status(lab))?.contains("BACKUP") == true } != nil)
+        let table = try status(lab)
+        #expect(table.hasPrefix("INSTANCE"), "\(table)")
+        #expect(table.contains("VI_1") && table.contains("eth0") && table.contains("100/100"), "\(table)")
+        // It becomes master; status says so within one advert interval of the kernel holding the VIP.
+        #expect(lab.waitForHolder("n1", of: Self.kept, timeout: .seconds(8)) != nil)
+        #expect(
+            Lab.wait(timeout: .seconds(1)) { (try? status(lab, json: true))?.contains("\"state\":\"MASTER\"") == true }
+                != nil)
+        // A better router arrives: BACKUP, and the master's address, within an interval of the VIP leaving.
+        try lab.startVigil("n2", config: vrrpConfig(priority: 150))
+        #expect(lab.waitForHolder("n2", of: Self.kept, timeout: .seconds(8)) != nil)
+        #expect(
+            Lab.wait(timeout: .seconds(1)) {
+                let json = (try? status(lab, json: true)) ?? ""
+                return json.contains("\"state\":\"BACKUP\"") && json.contains("\"master\":\"198.51.100.2\"")
+            } != nil, "\((try? status(lab, json: true)) ?? "")")
+        let json = try status(lab, json: true)
+        let schema = "\(Package.root)/docs/status.schema.json"
+        let check = try Command.run(
+            [
+                "/usr/bin/python3", "-c",
+                "import json, sys, jsonschema; jsonschema.validate(json.loads(sys.argv[1]), json.load(open(sys.argv[2])))",
+                json, schema,
+            ], check: false)
+        #expect(check.status == 0, "\(check.error)\n\(json)")
+    }
+
+    @Test("metrics parse as Prometheus text and move with packets and transitions")
+    func metrics() throws {
+        let lab = try VRRPLab("metrics", nodes: 2)
+        defer { lab.close() }
+        try lab.startVigil("n1", config: vrrpConfig(priority: 100), arguments: ["--metrics", "127.0.0.1:9650"])
+        try lab.startVigil("n2", config: vrrpConfig(priority: 150))
+        #expect(lab.waitForHolder("n2", of: Self.kept, timeout: .seconds(8)) != nil)
+        let parser = """
+            import sys, urllib.request
+            from prometheus_client.parser import text_string_to_metric_families
+            text = urllib.request.urlopen("http://127.0.0.1:9650/metrics").read().decode()
+            for family in text_string_to_metric_families(text):
+                for sample in family.samples:
+                    labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+                    print(f"{sample.name}|{labels}|{sample.value}")
+            """
+        func scrape() throws -> [String: Double] {
+            let output = try lab.lab.run(lab.namespace("n1"), ["/usr/bin/python3", "-c", parser]).output
+            var values = [String: Double]()
+            for line in output.split(separator: "\n") {
+                let parts = line.split(separator: "|", omittingEmptySubsequences: false)
+                if parts.count == 3, let value = Double(parts[2]) { values["\(parts[0]){\(parts[1])}"] = value }
+            }
+            return values
+        }
+        let labels = "{iname=VI_1,intf=eth0,vrid=50}"
+        let first = try scrape()
+        #expect(first["keepalived_up{}"] == 1)
+        #expect(first["keepalived_vrrp_state\(labels)"] == 1, "BACKUP: \(first)")
+        sleep(3)
+        let second = try scrape()
+        #expect(
+            (second["keepalived_advertisements_received_total\(labels)"] ?? 0)
+                > (first["keepalived_advertisements_received_total\(labels)"] ?? 0))
+        // n2 leaves: n1 takes over, and the transition counters say so.
+        lab.stop("n2")
+        #expect(lab.waitForHolder("n1", of: Self.kept, timeout: .seconds(5)) != nil)
+        let third = try scrape()
+        #expect(third["keepalived_vrrp_state\(labels)"] == 2)
+        #expect(third["keepalived_become_master_total\(labels)"] == 1)
+        #expect(third["keepalived_priority_zero_received_total\(labels)"] == 1)
+    }
+
+    @Test("systemd's notify protocol: READY=1 after start-up, RELOADING=1 then READY=1 around a reload")
+    func systemdNotify() throws {
+        let lab = try VRRPLab("notify", nodes: 1)
+        defer { lab.close() }
+        // A stand-in for systemd: a datagram socket that records what arrives.
+        let socketPath = lab.lab.path("notify.sock")
+        let received = lab.lab.path("notify.log")
+        let listener = """
+            import socket, sys
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            s.bind(sys.argv[1])
+            with open(sys.argv[2], "a") as out:
+                while True:
+                    out.write(s.recv(4096).decode().replace("\\n", " ") + "\\n")
+                    out.flush()
+            """
+        _ = try lab.lab.start(
+            lab.namespace("n1"), ["/usr/bin/python3", "-c", listener, socketPath, received], log: "sd")
+        #expect(Lab.wait(timeout: .seconds(5)) { FileManager.default.fileExists(atPath: socketPath) } != nil)
+        setenv("NOTIFY_SOCKET", socketPath, 1)
+        defer { unsetenv("NOTIFY_SOCKET") }
+        try lab.startVigil("n1", config: vrrpConfig(state: "MASTER", priority: 255))
+        func lines() -> [String] {
+            ((try? String(contentsOfFile: received, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+        #expect(Lab.wait(timeout: .seconds(5)) { lines().contains { $0.hasPrefix("READY=1") } } != nil, "\(lines())")
+        lab.daemons["n1"]?.signal(SIGHUP)
+        #expect(Lab.wait(timeout: .seconds(5)) { lines().filter { $0.hasPrefix("READY=1") }.count == 2 } != nil)
+        let order = lines().compactMap { line -> String? in
+            line.hasPrefix("READY=1") ? "READY" : line.hasPrefix("RELOADING=1") ? "RELOADING" : nil
+        }
+        #expect(order == ["READY", "RELOADING", "READY"], "\(lines())")
+        #expect(lines().contains { $0.contains("STATUS=1 instance: 1 MASTER") }, "\(lines())")
+    }
+
+    @Test("the .deb installs into a throw-away root and vigil -t runs from there")
+    func debianPackage() throws {
+        let lab = try VRRPLab("deb", nodes: 1)
+        defer { lab.close() }
+        let output = lab.lab.path("deb")
+        // The package script builds the static release binary; the test packages the binary already built.
+        setenv("VIGIL_DEB_BINARY", try Package.vigilBinary(), 1)
+        defer { unsetenv("VIGIL_DEB_BINARY") }
+        let built = try Command.run(["\(Package.root)/packaging/build-deb", output])
+        let deb = built.output.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(deb.hasSuffix(".deb"), "\(built)")
+        let root = lab.lab.path("root")
+        for directory in ["var/lib/dpkg/info", "var/lib/dpkg/updates", "var/lib/dpkg/triggers"] {
+            try FileManager.default.createDirectory(atPath: "\(root)/\(directory)", withIntermediateDirectories: true)
+        }
+        _ = FileManager.default.createFile(atPath: "\(root)/var/lib/dpkg/status", contents: nil)
+        let install = try Command.run(
+            ["dpkg", "--root=\(root)", "--force-depends", "--force-not-root", "--force-script-chrootless", "-i", deb],
+            check: false)
+        #expect(install.status == 0, "\(install)")
+        for file in [
+            "usr/sbin/vigil", "lib/systemd/system/vigil.service", "usr/share/man/man8/vigil.8.gz",
+            "usr/share/man/man5/vigil.conf.5.gz", "usr/share/bash-completion/completions/vigil",
+        ] {
+            #expect(FileManager.default.fileExists(atPath: "\(root)/\(file)"), "\(file) installed")
+        }
+        let config = try lab.lab.write("installed.conf", vrrpConfig(priority: 100))
+        let test = try Command.run(["\(root)/usr/sbin/vigil", "-t", "-f", config], check: false)
+        #expect(test.status == 0, "\(test)")
+        let listing = try Command.run(["dpkg", "--root=\(root)", "-L", "vigil"]).output
+        #expect(listing.contains("/usr/sbin/vigil"))
+    }
+}
