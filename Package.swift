@@ -18,6 +18,12 @@ let package = Package(
         .target(name: "VigilConfig"),
         // Pure: the VRRP codec and the virtual router state machine.
         .target(name: "VRRP", dependencies: ["VigilConfig"]),
+        // Pure: health-check state machines, real-server pools and quorum, load-balancer state and its nftables
+        // form, and the codecs checkers read hostile replies with (HTTP, DNS, MD5).
+        .target(name: "HealthCheck", dependencies: ["VigilConfig"]),
+        // I/O: the checkers' probes (TCP, HTTP/HTTPS, SMTP, UDP, DNS, ICMP, scripts) on the event loop, and the
+        // kernel load balancer backends.
+        .target(name: "Checkers", dependencies: ["HealthCheck", "LinuxNet", "CLinux", "VigilConfig"]),
         // C declarations Glibc lacks (netlink, packet sockets) and wrappers for their macros.
         .target(name: "CLinux"),
         // I/O: the event loop, raw VRRP sockets, rtnetlink, gratuitous ARP and neighbour advertisements.
@@ -26,13 +32,14 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "VigilConfig", "VRRP", "LinuxNet", "CLinux", .product(name: "Logging", package: "swift-log"),
+                "VigilConfig", "VRRP", "LinuxNet", "CLinux", "HealthCheck", "Checkers",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "VigilConfig", "Daemon", "LinuxNet", "NetworkLab", "CLinux",
+                "VigilConfig", "Daemon", "LinuxNet", "NetworkLab", "CLinux", "HealthCheck", "Checkers",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -51,6 +58,7 @@ let package = Package(
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "VigilConfig"]),
         .testTarget(name: "LinuxNetTests", dependencies: ["LinuxNet", "VigilConfig"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
+        .testTarget(name: "HealthCheckTests", dependencies: ["HealthCheck", "VigilConfig"]),
         .testTarget(
             name: "LabTests",
             dependencies: ["VigilConfig", "VigilTestSupport"],

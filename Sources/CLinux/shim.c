@@ -76,3 +76,106 @@ int vigil_send_copies(int fd, const void *frame, size_t length, unsigned count) 
     }
     return (int)sent;
 }
+
+// MARK: TLS through the system's libssl, loaded at run time (SSL_GET checks): no OpenSSL headers or library are
+// needed to build Vigil, and a machine without libssl only loses SSL_GET.
+
+#include <dlfcn.h>
+
+static void *tls_library;
+static const void *(*tls_client_method)(void);
+static void *(*tls_ctx_new)(const void *);
+static void (*tls_ctx_set_verify)(void *, int, void *);
+static int (*tls_ctx_load_verify_locations)(void *, const char *, const char *);
+static int (*tls_ctx_use_certificate_file)(void *, const char *, int);
+static int (*tls_ctx_use_private_key_file)(void *, const char *, int);
+static void (*tls_ctx_free)(void *);
+static void *(*tls_new)(void *);
+static int (*tls_set_fd)(void *, int);
+static long (*tls_ctrl)(void *, int, long, void *);
+static int (*tls_connect)(void *);
+static int (*tls_read)(void *, void *, int);
+static int (*tls_write)(void *, const void *, int);
+static int (*tls_get_error)(const void *, int);
+static void (*tls_free)(void *);
+
+int vigil_tls_available(void) {
+    if (tls_library) return 1;
+    void *library = dlopen("libssl.so.3", RTLD_NOW | RTLD_LOCAL);
+    if (!library) library = dlopen("libssl.so", RTLD_NOW | RTLD_LOCAL);
+    if (!library) return 0;
+#define LOAD(pointer, name)                                 \
+    do {                                                    \
+        *(void **)(&pointer) = dlsym(library, name);        \
+        if (!pointer) { dlclose(library); return 0; }       \
+    } while (0)
+    LOAD(tls_client_method, "TLS_client_method");
+    LOAD(tls_ctx_new, "SSL_CTX_new");
+    LOAD(tls_ctx_set_verify, "SSL_CTX_set_verify");
+    LOAD(tls_ctx_load_verify_locations, "SSL_CTX_load_verify_locations");
+    LOAD(tls_ctx_use_certificate_file, "SSL_CTX_use_certificate_file");
+    LOAD(tls_ctx_use_private_key_file, "SSL_CTX_use_PrivateKey_file");
+    LOAD(tls_ctx_free, "SSL_CTX_free");
+    LOAD(tls_new, "SSL_new");
+    LOAD(tls_set_fd, "SSL_set_fd");
+    LOAD(tls_ctrl, "SSL_ctrl");
+    LOAD(tls_connect, "SSL_connect");
+    LOAD(tls_read, "SSL_read");
+    LOAD(tls_write, "SSL_write");
+    LOAD(tls_get_error, "SSL_get_error");
+    LOAD(tls_free, "SSL_free");
+#undef LOAD
+    tls_library = library;
+    return 1;
+}
+
+void *vigil_tls_context(const char *ca_file, const char *certificate, const char *key) {
+    if (!vigil_tls_available()) return NULL;
+    void *context = tls_ctx_new(tls_client_method());
+    if (!context) return NULL;
+    // As keepalived: the real server's certificate is verified only when a CA is given.
+    tls_ctx_set_verify(context, ca_file ? 1 : 0, NULL);
+    if (ca_file && tls_ctx_load_verify_locations(context, ca_file, NULL) != 1) goto fail;
+    if (certificate && tls_ctx_use_certificate_file(context, certificate, 1) != 1) goto fail;
+    if (key && tls_ctx_use_private_key_file(context, key, 1) != 1) goto fail;
+    return context;
+fail:
+    tls_ctx_free(context);
+    return NULL;
+}
+
+void vigil_tls_context_free(void *context) {
+    if (context) tls_ctx_free(context);
+}
+
+void *vigil_tls_session(void *context, int fd, const char *server_name) {
+    void *session = tls_new(context);
+    if (!session) return NULL;
+    tls_set_fd(session, fd);
+    // SSL_set_tlsext_host_name: SSL_ctrl(s, SSL_CTRL_SET_TLSEXT_HOSTNAME (55), TLSEXT_NAMETYPE_host_name (0), name)
+    if (server_name) tls_ctrl(session, 55, 0, (void *)server_name);
+    return session;
+}
+
+void vigil_tls_session_free(void *session) {
+    if (session) tls_free(session);
+}
+
+// 1 done (or bytes for read/write), 0 closed, -2 wants to read, -3 wants to write, -1 failed.
+static int tls_outcome(void *session, int result) {
+    if (result > 0) return result;
+    switch (tls_get_error(session, result)) {
+    case 2: return -2;  // SSL_ERROR_WANT_READ
+    case 3: return -3;  // SSL_ERROR_WANT_WRITE
+    case 6: return 0;   // SSL_ERROR_ZERO_RETURN
+    default: return -1;
+    }
+}
+
+int vigil_tls_handshake(void *session) { return tls_outcome(session, tls_connect(session)); }
+int vigil_tls_read(void *session, void *buffer, int length) {
+    return tls_outcome(session, tls_read(session, buffer, length));
+}
+int vigil_tls_write(void *session, const void *buffer, int length) {
+    return tls_outcome(session, tls_write(session, buffer, length));
+}

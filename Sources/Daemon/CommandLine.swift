@@ -5,6 +5,8 @@ public enum VigilCommand: Equatable, Sendable {
     case configDump(ConfigSource, json: Bool)
     case configTime(ConfigSource, repetitions: Int)
     case lab
+    /// `vigil genhash URL`: the MD5 of a page, for a `digest` line.
+    case genhash([String])
     /// `vigil status [--json]`, `vigil reload`: a request to the running VRRP process's control socket.
     case control(request: String, runtimeDirectory: String)
     case help
@@ -67,6 +69,7 @@ extension VigilCommand {
                vigil reload [--runtime-dir=DIR]
                                               read the configuration again (as SIGHUP)
                vigil lab                      demonstrate failover in network namespaces (root)
+               vigil genhash URL              the MD5 of a page's body, for HTTP_GET's `digest`
 
         keepalived's options:
           -f, --use-file=FILE        the configuration file (default /etc/keepalived/keepalived.conf)
@@ -111,6 +114,8 @@ extension VigilCommand {
             case "lab":
                 guard arguments.count == 1 else { throw CommandLineError(message: "`vigil lab` takes no arguments") }
                 return .lab
+            case "genhash":
+                return .genhash(Array(arguments.dropFirst()))
             case "config":
                 return try parseConfig(Array(arguments.dropFirst()))
             case "status", "reload":

@@ -22,12 +22,19 @@ public final class Notifier: @unchecked Sendable {
     let fifos: [FIFOWriter]
     let hostName: String
 
-    public init(global: GlobalDefinitions, logger: Logger) {
+    /// Which process notifies: the VRRP process writes to `notify_fifo` and `vrrp_notify_fifo`, the checker
+    /// process to `notify_fifo` and `lvs_notify_fifo`.
+    public enum Role: Sendable { case vrrp, checker }
+    let role: Role
+
+    public init(global: GlobalDefinitions, logger: Logger, role: Role = .vrrp) {
         self.global = global
         self.logger = logger
+        self.role = role
         launcher = ScriptLauncher(global: global)
         var writers = [FIFOWriter]()
-        for spec in [global.notifyFIFO, global.vrrpNotifyFIFO].compactMap({ $0 }) {
+        let specific = role == .vrrp ? global.vrrpNotifyFIFO : global.lvsNotifyFIFO
+        for spec in [global.notifyFIFO, specific].compactMap({ $0 }) {
             writers.append(FIFOWriter(spec: spec, logger: logger))
         }
         fifos = writers
@@ -38,9 +45,14 @@ public final class Notifier: @unchecked Sendable {
 
     /// Starts the FIFO reader scripts (`notify_fifo_script`, `vrrp_notify_fifo_script`), given the FIFO's path.
     public func startFIFOScripts() {
-        for (script, fifo) in [
-            (global.notifyFIFOScript, global.notifyFIFO), (global.vrrpNotifyFIFOScript, global.vrrpNotifyFIFO),
-        ] {
+        // The FIFOs exist from the start, as keepalived's do, so that readers can open them before any event.
+        for fifo in fifos { fifo.prepare() }
+        // The shared FIFO's script is started by the VRRP process only (keepalived's parent starts it once).
+        let pairs =
+            role == .vrrp
+            ? [(global.notifyFIFOScript, global.notifyFIFO), (global.vrrpNotifyFIFOScript, global.vrrpNotifyFIFO)]
+            : [(global.lvsNotifyFIFOScript, global.lvsNotifyFIFO)]
+        for (script, fifo) in pairs {
             guard let script, let fifo else { continue }
             do {
                 _ = try launcher.start(script, extra: [fifo.path])
@@ -97,6 +109,33 @@ public final class Notifier: @unchecked Sendable {
         }
         if group.smtpAlert ?? global.smtpAlertVRRP ?? global.smtpAlert ?? false {
             mailVRRP(kind: "Group", name: group.name, state: state)
+        }
+    }
+
+    /// A real server entered or left its virtual server's pool: `notify_up`/`notify_down`, the FIFO line
+    /// `RS [ip]:tcp:port [vip]:tcp:port UP|DOWN`, and (on by default) mail.
+    public func realServer(
+        _ realServer: String, of virtualServer: String, up: Bool, script: ScriptCommand?, mail: Bool
+    ) {
+        let line = "RS \(realServer) \(virtualServer) \(up ? "UP" : "DOWN")"
+        ordered.submit { [self] in
+            if let script { run(script, extra: [], timeout: Self.orderingWait) }
+            for fifo in fifos { fifo.write(line) }
+        }
+        guard mail, let server = global.smtpServer, !global.notificationEmails.isEmpty else { return }
+        send(
+            AlertMail.realServer(
+                routerID: global.routerID ?? hostName, realServer: realServer, virtualServer: virtualServer, up: up),
+            server: server)
+    }
+
+    /// A virtual server gained or lost its quorum: `quorum_up`/`quorum_down` and the FIFO line
+    /// `VS [vip]:tcp:port UP|DOWN`.
+    public func virtualServer(_ virtualServer: String, up: Bool, script: ScriptCommand?) {
+        let line = "VS \(virtualServer) \(up ? "UP" : "DOWN")"
+        ordered.submit { [self] in
+            if let script { run(script, extra: [], timeout: Self.orderingWait) }
+            for fifo in fifos { fifo.write(line) }
         }
     }
 
@@ -226,6 +265,12 @@ public struct AlertMail: Sendable, Equatable {
         return AlertMail(subject: "[\(routerID)] VRRP \(kind) \(name) - \(headline)", body: body)
     }
 
+    public static func realServer(routerID: String, realServer: String, virtualServer: String, up: Bool) -> AlertMail {
+        AlertMail(
+            subject: "[\(routerID)] Realserver \(realServer) of virtual server \(virtualServer) - \(up ? "UP" : "DOWN")",
+            body: up ? "=> CHECK succeed on service <=" : "=> CHECK failed on service <=")
+    }
+
     /// The DATA part: keepalived's headers, a blank line, the body.
     public func data(from: String, to recipients: [String], date: String) -> String {
         "Date: \(date)\nFrom: \(from)\nSubject: \(subject)\nX-Mailer: Keepalived\nTo: \(recipients.joined(separator: ",\n "))\n\n\(body)"
@@ -253,6 +298,10 @@ final class FIFOWriter: @unchecked Sendable {
     init(spec: FIFOSpec, logger: Logger) {
         self.spec = spec
         self.logger = logger
+    }
+
+    func prepare() {
+        if fd < 0 { open() }
     }
 
     func write(_ line: String) {

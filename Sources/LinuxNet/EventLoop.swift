@@ -35,13 +35,24 @@ public final class EventLoop: @unchecked Sendable {
         try add(wakeFD.rawValue) { [unowned self] in self.runPosted() }
     }
 
-    /// Calls `handler` on the loop whenever `fd` is readable (level-triggered).
-    public func add(_ fd: Int32, _ handler: @escaping Handler) throws(SystemError) {
+    public static let readable = EPOLLIN.rawValue
+    public static let writable = EPOLLOUT.rawValue
+
+    /// Calls `handler` on the loop whenever `fd` is readable (level-triggered), or ready for `events`.
+    public func add(_ fd: Int32, events: UInt32 = EventLoop.readable, _ handler: @escaping Handler) throws(SystemError) {
         var event = epoll_event()
-        event.events = EPOLLIN.rawValue
+        event.events = events
         event.data.fd = fd
         _ = try system("epoll_ctl(ADD)") { epoll_ctl(epoll.rawValue, EPOLL_CTL_ADD, fd, &event) }
         readHandlers[fd] = handler
+    }
+
+    /// Changes what a registered descriptor is watched for (readable, writable or both).
+    public func change(_ fd: Int32, events: UInt32) {
+        var event = epoll_event()
+        event.events = events
+        event.data.fd = fd
+        _ = epoll_ctl(epoll.rawValue, EPOLL_CTL_MOD, fd, &event)
     }
 
     public func remove(_ fd: Int32) {

@@ -39,6 +39,8 @@ struct Run {
         switch options.role {
         case "vrrp":
             return runVRRP(logger: logger, runtime: runtime)
+        case "checker":
+            return runChecker(logger: logger, runtime: runtime)
         case nil:
             return supervise(logger: logger, runtime: runtime)
         case let other?:
@@ -93,12 +95,36 @@ struct Run {
         if !options.checkOnly && !result.configuration.instances.isEmpty {
             children.append(Supervisor.Child(role: "vrrp", arguments: childArguments(role: "vrrp")))
         }
+        if !options.vrrpOnly && !result.configuration.virtualServers.isEmpty {
+            children.append(Supervisor.Child(role: "checker", arguments: childArguments(role: "checker")))
+        }
         let supervisor = Supervisor(
             executable: Daemonizer.executablePath(), children: children, logger: logger,
             respawn: !options.dontRespawn)
         let code = supervisor.run()
         logger.info("Stopped Vigil \(VigilVersion.number)")
         return code
+    }
+
+    func runChecker(logger: Logger, runtime: RuntimeDirectory) -> Int32 {
+        let result = load(options.config, environment: LocalEnvironment())
+        let pidPath = options.checkersPidFile ?? runtime.file("checkers.pid")
+        do {
+            try RuntimeDirectory.createPidFile(pidPath)
+        } catch {
+            logger.critical("\(error)")
+            return 1
+        }
+        defer { RuntimeDirectory.removePidFile(pidPath) }
+        do {
+            let service = try CheckerService(configuration: result.configuration, logger: logger, runtime: runtime)
+            let source = options.config
+            service.loadConfiguration = { load(source, environment: LocalEnvironment()) }
+            return try service.run()
+        } catch {
+            logger.critical("Checkers: \(error)")
+            return 1
+        }
     }
 
     func runVRRP(logger: Logger, runtime: RuntimeDirectory) -> Int32 {

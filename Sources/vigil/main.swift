@@ -27,6 +27,8 @@ case .configTime(let source, let repetitions):
     exit(timeConfig(source, repetitions: repetitions))
 case .lab:
     exit(runLab())
+case .genhash(let arguments):
+    exit(genhash(arguments))
 case .control(let request, let runtimeDirectory):
     exit(control(request, runtimeDirectory: runtimeDirectory))
 }

@@ -117,6 +117,17 @@ int vigil_pidfd_open(pid_t pid);
 int vigil_accept4(int fd, int flags);
 /// Sends `count` copies of a frame with sendmmsg; returns how many were sent.
 int vigil_send_copies(int fd, const void *frame, size_t length, unsigned count);
+/// TLS through the system's libssl, loaded at run time: whether it could be loaded; a client context (CA file,
+/// client certificate and key optional); a session on a connected socket with SNI; the handshake, reads and writes
+/// (bytes or 1 on success, 0 closed, -2 wants to read, -3 wants to write, -1 failed).
+int vigil_tls_available(void);
+void *vigil_tls_context(const char *ca_file, const char *certificate, const char *key);
+void vigil_tls_context_free(void *context);
+void *vigil_tls_session(void *context, int fd, const char *server_name);
+void vigil_tls_session_free(void *session);
+int vigil_tls_handshake(void *session);
+int vigil_tls_read(void *session, void *buffer, int length);
+int vigil_tls_write(void *session, const void *buffer, int length);
 /// The uid of a Unix socket's peer (SO_PEERCRED); 0 on success.
 int vigil_peer_uid(int fd, uid_t *uid);
 /// fork + (new process group, signals unblocked, stdio on /dev/null or output_fd, optionally setgid/setuid) +

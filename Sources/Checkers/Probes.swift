@@ -1,0 +1,109 @@
+import CLinux
+import Glibc
+import HealthCheck
+import LinuxNet
+import VigilConfig
+
+/// What one check found.
+public struct CheckResult: Error, Sendable, Equatable {
+    public var success: Bool
+    public var detail: String
+    /// A dynamic MISC_CHECK's weight for the real server (exit status - 2).
+    public var weight: Int?
+    /// A FILE_CHECK's change to the real server's weight.
+    public var adjustment: Int?
+    /// HTTP: the status code, and the MD5 of the body once it was read to the end (`vigil genhash`).
+    public var status: Int?
+    public var digest: String?
+
+    public static func ok(_ detail: String = "ok") -> CheckResult { CheckResult(success: true, detail: detail) }
+    public static func failed(_ detail: String) -> CheckResult { CheckResult(success: false, detail: detail) }
+}
+
+/// Where and how to check: the resolved address and port, the deadline, and the bits of the configuration a
+/// checker needs.
+public struct CheckTarget: Sendable {
+    public var address: IPAddress
+    public var port: UInt16
+    public var bindAddress: IPAddress?
+    public var bindInterface: String?
+    public var timeout: Duration
+    public var virtualhost: String?
+
+    public init(
+        address: IPAddress, port: UInt16, bindAddress: IPAddress? = nil, bindInterface: String? = nil,
+        timeout: Duration, virtualhost: String? = nil
+    ) {
+        self.address = address
+        self.port = port
+        self.bindAddress = bindAddress
+        self.bindInterface = bindInterface
+        self.timeout = timeout
+        self.virtualhost = virtualhost
+    }
+
+    public var endpoint: String { address.family == .ipv6 ? "[\(address)]:\(port)" : "\(address):\(port)" }
+}
+
+/// A socket address for connect/bind.
+struct SocketAddress {
+    var storage = sockaddr_storage()
+    var length: socklen_t
+
+    init(_ address: IPAddress, port: UInt16) {
+        switch address {
+        case .v4(let value):
+            var inet = sockaddr_in()
+            inet.sin_family = sa_family_t(AF_INET)
+            inet.sin_port = port.bigEndian
+            inet.sin_addr.s_addr = value.bigEndian
+            length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            withUnsafeMutableBytes(of: &storage) { target in
+                withUnsafeBytes(of: inet) { target.copyMemory(from: $0) }
+            }
+        case .v6:
+            var inet6 = sockaddr_in6()
+            inet6.sin6_family = sa_family_t(AF_INET6)
+            inet6.sin6_port = port.bigEndian
+            let bytes = address.bytes
+            withUnsafeMutableBytes(of: &inet6.sin6_addr) { raw in
+                for (index, byte) in bytes.enumerated() { raw[index] = byte }
+            }
+            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            withUnsafeMutableBytes(of: &storage) { target in
+                withUnsafeBytes(of: inet6) { target.copyMemory(from: $0) }
+            }
+        }
+    }
+
+    func withPointer<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+        var copy = storage
+        return withUnsafePointer(to: &copy) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) }
+        }
+    }
+}
+
+func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
+
+/// Opens a non-blocking socket for `target`, bound as configured.
+func openSocket(_ target: CheckTarget, type: Int32, proto: Int32 = 0) -> Result<Int32, CheckResult> {
+    let family = target.address.family == .ipv4 ? AF_INET : AF_INET6
+    let fd = socket(family, type | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), proto)
+    guard fd >= 0 else { return .failure(.failed("cannot open a socket: \(errorText(vigil_errno()))")) }
+    if let interface = target.bindInterface {
+        var name = Array(interface.utf8CString)
+        if setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, &name, socklen_t(name.count)) != 0 {
+            close(fd)
+            return .failure(.failed("cannot bind to interface \(interface): \(errorText(vigil_errno()))"))
+        }
+    }
+    if let bind = target.bindAddress {
+        let address = SocketAddress(bind, port: 0)
+        if address.withPointer({ Glibc.bind(fd, $0, $1) }) != 0 {
+            close(fd)
+            return .failure(.failed("cannot bind to \(bind): \(errorText(vigil_errno()))"))
+        }
+    }
+    return .success(fd)
+}

@@ -1,0 +1,80 @@
+import VigilConfig
+
+/// A load-balanced service as the kernel knows it.
+public struct Service: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var address: IPAddress
+    public var port: UInt16
+    public var transportProtocol: VirtualServer.TransportProtocol
+    public var scheduler: String
+    public var persistence: Duration?
+
+    public init(
+        address: IPAddress, port: UInt16, transportProtocol: VirtualServer.TransportProtocol = .tcp,
+        scheduler: String = "wlc", persistence: Duration? = nil
+    ) {
+        self.address = address
+        self.port = port
+        self.transportProtocol = transportProtocol
+        self.scheduler = scheduler
+        self.persistence = persistence
+    }
+
+    public static func < (a: Service, b: Service) -> Bool {
+        (a.address, a.port, a.transportProtocol.rawValue) < (b.address, b.port, b.transportProtocol.rawValue)
+    }
+
+    public var endpoint: String {
+        address.family == .ipv6 ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+
+    /// keepalived's way of naming a service in logs and FIFO lines: `[198.51.100.200]:tcp:80`.
+    public var keepalivedName: String { "[\(address)]:\(transportProtocol.rawValue.lowercased()):\(port)" }
+
+    public var description: String { "\(transportProtocol.rawValue) \(endpoint)" }
+}
+
+/// What the load balancer holds: every service and its destinations.
+public struct LoadBalancerState: Sendable, Equatable {
+    public var services: [Service: [Destination]] = [:]
+
+    public init(services: [Service: [Destination]] = [:]) {
+        self.services = services
+    }
+
+    public enum Change: Sendable, Equatable {
+        case addService(Service)
+        case removeService(Service)
+        case addDestination(Service, Destination)
+        case editDestination(Service, Destination)
+        case removeDestination(Service, Destination)
+    }
+
+    /// The changes that turn `old` into `self`, services added before their destinations and removed after them.
+    public func changes(from old: LoadBalancerState) -> [Change] {
+        var result = [Change]()
+        for service in services.keys.sorted() {
+            let wanted = services[service] ?? []
+            guard let present = old.services[service] else {
+                result.append(.addService(service))
+                result += wanted.map { .addDestination(service, $0) }
+                continue
+            }
+            for destination in wanted {
+                if let current = present.first(where: { $0.address == destination.address && $0.port == destination.port }) {
+                    if current != destination { result.append(.editDestination(service, destination)) }
+                } else {
+                    result.append(.addDestination(service, destination))
+                }
+            }
+            for destination in present
+            where !wanted.contains(where: { $0.address == destination.address && $0.port == destination.port }) {
+                result.append(.removeDestination(service, destination))
+            }
+        }
+        for service in old.services.keys.sorted() where services[service] == nil {
+            result += (old.services[service] ?? []).map { .removeDestination(service, $0) }
+            result.append(.removeService(service))
+        }
+        return result
+    }
+}
