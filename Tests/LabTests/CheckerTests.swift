@@ -194,3 +194,237 @@ struct CheckerTests {
         #expect(!lab.ruleset.contains("vigil"), "the table is removed on stop: \(lab.ruleset)")
     }
 }
+
+extension CheckerTests {
+    /// One virtual server per checker kind, all on rs1: each must come up from `alpha` (down) by its own check, go
+    /// down when its service goes, and come back.
+    @Test("Every checker kind: up from alpha, down when its service goes, up again when it returns")
+    func everyKind() throws {
+        let lab = try BalancerLab("lbkinds", servers: 1)
+        defer { lab.close() }
+        let rs = "198.51.100.11"
+        let rs1 = lab.servers["rs1"]!
+        // A self-signed certificate for the HTTPS server.
+        let key = lab.lab.path("key.pem")
+        let certificate = lab.lab.path("cert.pem")
+        try Command.run([
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days",
+            "1", "-subj", "/CN=www.lab.test",
+        ])
+        let sniFile = lab.lab.path("sni.txt")
+        let downFlag = lab.lab.path("misc-down")
+        let trackedFile = lab.lab.path("tracked")
+        try "0\n".write(toFile: trackedFile, atomically: true, encoding: .utf8)
+
+        func startServices() throws {
+            try lab.serve("rs1", ["http", rs, "80", "rs1"], name: "http")
+            try lab.serve("rs1", ["https", rs, "443", "secure", certificate, key, sniFile], name: "https")
+            try lab.serve("rs1", ["udpecho", rs, "7"], name: "udp")
+            lab.processes["smtp"] = try lab.lab.start(
+                rs1, ["/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", "\(rs):25"], log: "smtp")
+            lab.processes["dns"] = try lab.lab.start(
+                rs1,
+                [
+                    "dnsmasq", "-k", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--bind-interfaces",
+                    "--listen-address=\(rs)", "--address=/web.lab.test/198.51.100.50", "--user=root",
+                    "--pid-file=",
+                ], log: "dns")
+            _ = try? lab.lab.run(rs1, ["nft", "delete", "table", "inet", "noping"], check: false)
+            try? FileManager.default.removeItem(atPath: downFlag)
+            try "0\n".write(toFile: trackedFile, atomically: true, encoding: .utf8)
+        }
+        try startServices()
+
+        // The digests, as `vigil genhash` gives them (and as md5sum would).
+        let plain = try lab.lab.run(lab.balancer, [try Package.vigilBinary(), "genhash", "http://\(rs)/"]).output
+        #expect(plain.contains("digest \(md5("rs1"))"), "\(plain)")
+        let secure = try lab.lab.run(
+            lab.balancer, [try Package.vigilBinary(), "genhash", "-s", rs, "-p", "443", "-u", "/", "-S", "-V", "www.lab.test"]
+        ).output
+        #expect(secure.contains("digest \(md5("secure"))"), "\(secure)")
+
+        let timing = "            connect_timeout 1\n            retry 0\n"
+        let kinds: [(name: String, port: Int, proto: String, rsPort: Int, block: String)] = [
+            ("TCP_CHECK", 80, "TCP", 80, "TCP_CHECK {\n\(timing)        }"),
+            ("HTTP_GET", 81, "TCP", 80,
+                "HTTP_GET {\n            url {\n                path /\n                digest \(md5("rs1"))\n            }\n\(timing)        }"),
+            ("SSL_GET", 443, "TCP", 443,
+                "SSL_GET {\n            url {\n                path /\n                digest \(md5("secure"))\n            }\n            virtualhost www.lab.test\n            enable_sni\n\(timing)        }"),
+            ("SMTP_CHECK", 25, "TCP", 25, "SMTP_CHECK {\n\(timing)        }"),
+            ("DNS_CHECK", 53, "UDP", 53, "DNS_CHECK {\n            type A\n            name web.lab.test\n\(timing)        }"),
+            ("UDP_CHECK", 7, "UDP", 7,
+                "UDP_CHECK {\n            payload 70696e67\n            require_reply 4f4b70696e67\n\(timing)        }"),
+            ("PING_CHECK", 82, "TCP", 80, "PING_CHECK {\n\(timing)        }"),
+            ("MISC_CHECK", 83, "TCP", 80,
+                "MISC_CHECK {\n            misc_path \"/usr/bin/test ! -e \(downFlag)\"\n            misc_timeout 2\n        }"),
+            ("FILE_CHECK", 84, "TCP", 80, "FILE_CHECK {\n            track_file tracked\n            weight 0\n        }"),
+        ]
+        var config = """
+            global_defs {
+                router_id lb
+                enable_script_security
+            }
+            track_file tracked {
+                file \(trackedFile)
+            }
+
+            """
+        for kind in kinds {
+            config += """
+                virtual_server \(BalancerLab.vip) \(kind.port) {
+                    delay_loop 1
+                    lb_algo rr
+                    lb_kind NAT
+                    protocol \(kind.proto)
+                    alpha
+                    real_server \(rs) \(kind.rsPort) {
+                        \(kind.block)
+                    }
+                }
+
+                """
+        }
+        try lab.startVigil(config: config)
+        func state() -> [String: Bool] {
+            var result = [String: Bool]()
+            for kind in kinds { result[kind.name] = lab.destinations(port: kind.port) == ["\(rs):\(kind.rsPort)"] }
+            return result
+        }
+        let allUp = Dictionary(uniqueKeysWithValues: kinds.map { ($0.name, true) })
+        let allDown = Dictionary(uniqueKeysWithValues: kinds.map { ($0.name, false) })
+        // alpha: down at first, up after the first check (1 s + up to one delay_loop of warm-up, plus the check).
+        #expect(Lab.wait(timeout: .seconds(8)) { state() == allUp } != nil, "\(state())\n\(lab.ruleset)\n\(lab.log)")
+        let sni = (try? String(contentsOfFile: sniFile, encoding: .utf8)) ?? ""
+        #expect(sni == "www.lab.test", "SSL_GET sends the virtualhost as SNI: '\(sni)'")
+
+        // Everything goes: services stopped, echo requests dropped, the flag and the file flipped.
+        for name in ["http", "https", "udp", "smtp", "dns"] { lab.stopServer(name) }
+        try lab.lab.run(rs1, [
+            "nft", "add table inet noping; add chain inet noping input { type filter hook input priority 0; }; add rule inet noping input icmp type echo-request drop",
+        ])
+        try "".write(toFile: downFlag, atomically: true, encoding: .utf8)
+        try "1\n".write(toFile: trackedFile, atomically: true, encoding: .utf8)
+        // retry 0: one failed check (delay_loop 1 + connect_timeout 1) takes it down.
+        #expect(Lab.wait(timeout: .seconds(5)) { state() == allDown } != nil, "\(state())\n\(lab.ruleset)\n\(lab.log)")
+        // Down means a service that resets new connections, not a missing table.
+        #expect(lab.ruleset.contains("tcp dport 84 reject with tcp reset"), "\(lab.ruleset)")
+
+        try startServices()
+        #expect(Lab.wait(timeout: .seconds(6)) { state() == allUp } != nil, "\(state())\n\(lab.ruleset)\n\(lab.log)")
+        #expect(lab.vigil?.isRunning == true)
+    }
+}
+
+/// MD5 of a string, as md5sum prints it.
+func md5(_ text: String) -> String {
+    let result = try? Command.run(["sh", "-c", "printf %s '\(text)' | md5sum"])
+    return String(result?.output.prefix(32) ?? "")
+}
+
+extension CheckerTests {
+    @Test("quorum: below it the sorry server alone serves and quorum_down runs; above quorum + hysteresis the pool returns")
+    func quorumAndSorryServer() throws {
+        let lab = try BalancerLab("lbquorum", servers: 4)
+        defer { lab.close() }
+        for server in ["rs1", "rs2", "rs3", "rs4"] { try lab.serve(server, ["http", lab.address(server), "80", server]) }
+        let quorumLog = lab.lab.path("quorum.log")
+        let script = try lab.lab.write("quorum.sh", "#!/bin/sh\necho \"$1\" >> \(quorumLog)\n")
+        chmod(script, 0o755)
+        var realServers = ""
+        for server in ["rs1", "rs2", "rs3"] {
+            realServers +=
+                "    real_server \(lab.address(server)) 80 {\n        TCP_CHECK {\n            connect_timeout 1\n            retry 0\n        }\n    }\n"
+        }
+        try lab.startVigil(
+            config: """
+                virtual_server \(BalancerLab.vip) 80 {
+                    delay_loop 1
+                    lb_algo rr
+                    lb_kind NAT
+                    protocol TCP
+                    quorum 2
+                    hysteresis 1
+                    quorum_up "\(script) up"
+                    quorum_down "\(script) down"
+                    sorry_server \(lab.address("rs4")) 80
+                \(realServers)}
+                """)
+        let pool: Set = ["198.51.100.11:80", "198.51.100.12:80", "198.51.100.13:80"]
+        #expect(Lab.wait(timeout: .seconds(5)) { lab.destinations() == pool } != nil, "\(lab.ruleset)\n\(lab.log)")
+        // Weight 3 -> 2: not below quorum 2 - hysteresis 1; the pool shrinks.
+        lab.stopServer("rs1")
+        #expect(Lab.wait(timeout: .seconds(4)) { lab.destinations() == pool.subtracting(["198.51.100.11:80"]) } != nil)
+        // Weight 2 -> 1: still not below 1... quorum holds at 1 = 2 - 1.
+        lab.stopServer("rs2")
+        #expect(Lab.wait(timeout: .seconds(4)) { lab.destinations() == ["198.51.100.13:80"] } != nil, "\(lab.ruleset)")
+        // Weight 0: lost; the sorry server alone serves, and the client gets its answers.
+        lab.stopServer("rs3")
+        #expect(Lab.wait(timeout: .seconds(4)) { lab.destinations() == ["198.51.100.14:80"] } != nil, "\(lab.ruleset)")
+        let sorry = try lab.requests(20)
+        #expect(sorry == ["rs4": 20], "\(sorry)")
+        // Back: weight 1, 2 is below quorum 2 + hysteresis 1 = 3, so the sorry server stays ...
+        try lab.serve("rs1", ["http", lab.address("rs1"), "80", "rs1"])
+        try lab.serve("rs2", ["http", lab.address("rs2"), "80", "rs2"])
+        sleep(3)
+        #expect(lab.destinations() == ["198.51.100.14:80"], "below quorum + hysteresis: \(lab.ruleset)")
+        // ... until weight 3 gains the quorum.
+        try lab.serve("rs3", ["http", lab.address("rs3"), "80", "rs3"])
+        #expect(Lab.wait(timeout: .seconds(4)) { lab.destinations() == pool } != nil, "\(lab.ruleset)\n\(lab.log)")
+        let log = Lab.wait(timeout: .seconds(3)) {
+            ((try? String(contentsOfFile: quorumLog, encoding: .utf8)) ?? "") == "down\nup\n"
+        }
+        #expect(log != nil, "quorum scripts: \((try? String(contentsOfFile: quorumLog, encoding: .utf8)) ?? "")")
+    }
+
+    @Test("Hostile servers: an endless body, a 100 KB status line, garbage, silence and resets fail within the timeout")
+    func hostileServers() throws {
+        let lab = try BalancerLab("lbhostile", servers: 1)
+        defer { lab.close() }
+        let rs = "198.51.100.11"
+        let modes = ["endless", "longstatus", "garbage", "silent", "reset"]
+        for (index, mode) in modes.enumerated() {
+            try lab.serve("rs1", ["hostile", rs, "\(8001 + index)", mode], name: mode)
+        }
+        var config = ""
+        for index in modes.indices {
+            // A digest makes the checker read the whole (endless) body.
+            config += """
+                virtual_server \(BalancerLab.vip) \(8001 + index) {
+                    delay_loop 1
+                    lb_algo rr
+                    protocol TCP
+                    real_server \(rs) \(8001 + index) {
+                        HTTP_GET {
+                            url {
+                                path /
+                                digest 00000000000000000000000000000000
+                            }
+                            connect_timeout 2
+                            retry 0
+                        }
+                    }
+                }
+
+                """
+        }
+        try lab.startVigil(config: config)
+        // Without alpha each starts up; the first check (1 s + warm-up up to delay_loop) fails within connect_timeout.
+        let down = Lab.wait(timeout: .seconds(1 + 1 + 2 + 2)) {
+            modes.indices.allSatisfy { lab.destinations(port: 8001 + $0).isEmpty }
+                && lab.ruleset.contains("dport 8005 reject")
+        }
+        #expect(down != nil, "\(lab.ruleset)\n\(lab.log)")
+        // Let the endless server push for a while: the checker's memory stays bounded and it keeps running.
+        sleep(3)
+        let pid = try String(contentsOfFile: lab.lab.path("lb-run/checkers.pid"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.flatMap {
+            Int($0.split(separator: " ").dropFirst().first ?? "")
+        } ?? 0
+        #expect(rss > 0 && rss < 64 * 1024, "checker RSS \(rss) kB")
+        #expect(lab.log.contains("longer than") || lab.log.contains("status line"), "\(lab.log)")
+        #expect(lab.vigil?.isRunning == true)
+        print("hostile servers: all down; checker RSS \(rss) kB")
+    }
+}
