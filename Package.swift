@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "HealthCheckTests", dependencies: ["HealthCheck", "VigilConfig"]),
         .testTarget(
             name: "LabTests",
-            dependencies: ["VigilConfig", "VigilTestSupport"],
+            dependencies: ["VigilConfig", "VigilTestSupport", "HealthCheck"],
             exclude: ["Fixtures"]
         ),
     ]
@@ -75,10 +75,12 @@ if Context.environment["VIGIL_FUZZ"] != nil {
         .target(name: "FuzzConfig", dependencies: ["VigilConfig"], path: "Fuzz/config"),
         .target(name: "FuzzAdvert", dependencies: ["VRRP", "VigilConfig"], path: "Fuzz/advert"),
         .target(name: "FuzzNetlink", dependencies: ["LinuxNet"], path: "Fuzz/netlink"),
+        .target(name: "FuzzHTTP", dependencies: ["HealthCheck"], path: "Fuzz/http"),
     ]
     package.products += [
         .library(name: "fuzz-config", type: .dynamic, targets: ["FuzzConfig"]),
         .library(name: "fuzz-advert", type: .dynamic, targets: ["FuzzAdvert"]),
         .library(name: "fuzz-netlink", type: .dynamic, targets: ["FuzzNetlink"]),
+        .library(name: "fuzz-http", type: .dynamic, targets: ["FuzzHTTP"]),
     ]
 }

@@ -74,10 +74,23 @@ public final class CheckerService {
         loop = try EventLoop()
         notifier = Notifier(global: configuration.global, logger: logger, role: .checker)
         launcher = ScriptLauncher(global: configuration.global)
-        if configuration.global.vigil.loadBalancerBackend == .ipvs {
-            logger.warning("vigil_lb_backend ipvs: the IPVS backend is not built yet; using nftables")
+        backend = Self.chooseBackend(configuration.global.vigil.loadBalancerBackend, runtime: runtime, logger: logger)
+    }
+
+    /// IPVS where the kernel has it (or when asked for), nftables elsewhere (or when asked for). Asked for IPVS on
+    /// a kernel without it, Vigil says so and balances with nftables rather than not at all.
+    static func chooseBackend(
+        _ choice: VigilSettings.LoadBalancerBackend?, runtime: RuntimeDirectory, logger: Logger
+    ) -> LoadBalancerBackend {
+        let wantsIPVS = choice == .ipvs || (choice == nil && access("/proc/net/ip_vs", F_OK) == 0)
+        if wantsIPVS {
+            switch IPVSBackend.open() {
+            case .success(let backend): return backend
+            case .failure(let error):
+                logger.error("IPVS: \(error); balancing with nftables instead")
+            }
         }
-        backend = NFTablesBackend(directory: runtime.path)
+        return NFTablesBackend(directory: runtime.path)
     }
 
     public func run() throws(SystemError) -> Int32 {

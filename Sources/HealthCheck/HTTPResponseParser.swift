@@ -118,6 +118,7 @@ public struct HTTPResponseParser: Sendable {
                     if pending.count - cursor > 1024 { throw .malformedChunk }
                     break parsing
                 }
+                guard newline - cursor <= 1024 else { throw .malformedChunk }
                 let line = pending[cursor..<newline].prefix { $0 != 0x3b && $0 != 0x0d }
                 cursor = newline + 1
                 guard let size = Int(String(decoding: line, as: UTF8.self).trimmingSpaces, radix: 16), size >= 0,
@@ -130,17 +131,24 @@ public struct HTTPResponseParser: Sendable {
                 cursor += take
                 phase = remaining - take == 0 ? .chunkEnd : .chunkData(remaining: remaining - take)
             case .chunkEnd:
-                guard let newline = pending[cursor...].firstIndex(of: 0x0a) else {
-                    if pending.count - cursor > 2 { throw .malformedChunk }
-                    break parsing
+                // Exactly CRLF (or a bare LF) after a chunk's data; anything else is malformed, however it arrives.
+                let available = pending.count - cursor
+                if pending[cursor] == 0x0a {
+                    cursor += 1
+                    phase = .chunkSize
+                    continue parsing
                 }
-                cursor = newline + 1
+                guard pending[cursor] == 0x0d else { throw .malformedChunk }
+                if available < 2 { break parsing }
+                guard pending[cursor + 1] == 0x0a else { throw .malformedChunk }
+                cursor += 2
                 phase = .chunkSize
             case .trailers:
                 guard let newline = pending[cursor...].firstIndex(of: 0x0a) else {
                     if pending.count - cursor > Self.maximumHead { throw .headTooLong }
                     break parsing
                 }
+                guard newline - cursor <= Self.maximumHead else { throw .headTooLong }
                 let empty = newline == cursor || (newline == cursor + 1 && pending[cursor] == 0x0d)
                 cursor = newline + 1
                 if empty {

@@ -13,9 +13,10 @@ public final class NetlinkSocket: @unchecked Sendable {
     private var buffer = [UInt8](repeating: 0, count: 1 << 16)
 
     /// Opens a socket; with `groups` it also receives those multicast events (a monitor socket).
-    public init(groups: UInt32 = 0, nonBlocking: Bool = false) throws(SystemError) {
+    /// `family`: NETLINK_ROUTE, or NETLINK_GENERIC for generic netlink (IPVS).
+    public init(groups: UInt32 = 0, nonBlocking: Bool = false, family: Int32 = NETLINK_ROUTE) throws(SystemError) {
         let type = SOCK_RAW.rawValue | SOCK_CLOEXEC.rawValue | (nonBlocking ? SOCK_NONBLOCK.rawValue : 0)
-        let fd = try system("socket(AF_NETLINK)") { socket(AF_NETLINK, Int32(type), NETLINK_ROUTE) }
+        let fd = try system("socket(AF_NETLINK)") { socket(AF_NETLINK, Int32(type), family) }
         descriptor = FileDescriptor(fd)
         var address = sockaddr_nl()
         address.nl_family = sa_family_t(AF_NETLINK)
@@ -108,6 +109,15 @@ public final class NetlinkSocket: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// One read's worth of bytes, unparsed (blocks unless the socket is non-blocking).
+    public func receiveBytes() throws(SystemError) -> [UInt8] {
+        let fd = descriptor.rawValue
+        let count = try system("recv(netlink)") {
+            buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        }
+        return Array(buffer[0..<count])
     }
 
     /// One read's worth of events (blocks unless the socket is non-blocking).

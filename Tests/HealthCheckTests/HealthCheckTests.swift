@@ -203,6 +203,34 @@ struct CheckerCodecTests {
         #expect(throws: HTTPResponseParser.Failure.truncated) { _ = try truncated.finish() }
     }
 
+    /// The parser's verdict for bytes fed whole and one byte at a time.
+    func verdicts(_ text: String) -> (String, String) {
+        func run(_ pieces: [[UInt8]]) -> String {
+            var parser = HTTPResponseParser()
+            var events = [HTTPResponseParser.Event]()
+            do {
+                for piece in pieces { events += try parser.feed(piece) }
+                events += try parser.finish()
+            } catch {
+                return "\(error)"
+            }
+            let body = events.flatMap { if case .body(let bytes) = $0 { bytes } else { [] } }
+            return "\(events.first.map { "\($0)" } ?? "") body \(body.count) end \(events.last == .end)"
+        }
+        let bytes = Array(text.utf8)
+        return (run([bytes]), run(bytes.map { [$0] }))
+    }
+
+    @Test("Fuzzer finding: garbage after a chunk is malformed whether it arrives whole or in pieces")
+    func chunkEndFinding() {
+        let (whole, split) = verdicts(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcncodin\n")
+        #expect(whole == split)
+        #expect(whole == "malformed chunked encoding")
+        let good = verdicts("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+        #expect(good.0 == good.1 && good.0.hasSuffix("body 3 end true"), "\(good)")
+    }
+
     @Test("DNS query and answers")
     func dns() throws {
         let query = try #require(DNSMessage.query(id: 0x1234, name: "www.lab", type: "A"))

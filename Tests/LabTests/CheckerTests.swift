@@ -335,8 +335,12 @@ extension CheckerTests {
             realServers +=
                 "    real_server \(lab.address(server)) 80 {\n        TCP_CHECK {\n            connect_timeout 1\n            retry 0\n        }\n    }\n"
         }
+        // Asked for IPVS on a kernel without it, Vigil says so and balances with nftables.
         try lab.startVigil(
             config: """
+                global_defs {
+                    vigil_lb_backend ipvs
+                }
                 virtual_server \(BalancerLab.vip) 80 {
                     delay_loop 1
                     lb_algo rr
@@ -351,6 +355,7 @@ extension CheckerTests {
                 """)
         let pool: Set = ["198.51.100.11:80", "198.51.100.12:80", "198.51.100.13:80"]
         #expect(Lab.wait(timeout: .seconds(5)) { lab.destinations() == pool } != nil, "\(lab.ruleset)\n\(lab.log)")
+        #expect(lab.log.contains("the kernel has no IPVS"), "\(lab.log)")
         // Weight 3 -> 2: not below quorum 2 - hysteresis 1; the pool shrinks.
         lab.stopServer("rs1")
         #expect(Lab.wait(timeout: .seconds(4)) { lab.destinations() == pool.subtracting(["198.51.100.11:80"]) } != nil)
