@@ -10,9 +10,9 @@ struct Bench: ParsableCommand {
 
     @Option(
         help:
-            "Sections to run, comma-separated: takeover, jitter, scale, startup, config, flood, loss (loss is not in the default run: it takes --loss-seconds)."
+            "Sections to run, comma-separated: takeover, jitter, scale, startup, config, flood, checkers, loss (loss is not in the default run: it takes --loss-seconds)."
     )
-    var only = "takeover,jitter,scale,startup,config,flood"
+    var only = "takeover,jitter,scale,startup,config,flood,checkers"
 
     @Option(help: "Seconds the advert-loss measurement lasts (both implementations at once).")
     var lossSeconds = 300
@@ -81,6 +81,12 @@ struct Bench: ParsableCommand {
             for implementation in Implementation.allCases {
                 log("flood \(implementation) 50000 per second")
                 report.flood.append(try measureFlood(implementation, rate: 50_000, seconds: 10, vigil: vigil))
+            }
+        }
+        if sections.contains("checkers") {
+            for kind in ["TCP", "HTTP"] {
+                log("checkers: 1000 real servers, \(kind), Vigil then HAProxy")
+                report.checkers += try measureCheckers(kind: kind, count: 1000, seconds: window, vigil: vigil)
             }
         }
         if sections.contains("loss") {
