@@ -64,6 +64,7 @@ public final class CheckerService {
     var pingIdentifier = UInt16(truncatingIfNeeded: getpid())
     var pingSequence: UInt16 = 0
     let systemd = SystemdNotifier()
+    var controlSocket: ControlSocket?
     /// How to read the configuration again (SIGHUP).
     public var loadConfiguration: (@Sendable () -> ConfigLoader.Result)?
 
@@ -101,6 +102,13 @@ public final class CheckerService {
         )
         notifier.startFIFOScripts()
         synchronize()
+        do {
+            controlSocket = try ControlSocket(path: runtime.file(Self.controlSocketName), loop: loop) {
+                [unowned self] request in control(request)
+            }
+        } catch {
+            logger.error("no control socket (vigil status will not show real servers): \(error)")
+        }
         systemd.notify("READY=1")
         loop.run()
         return 0

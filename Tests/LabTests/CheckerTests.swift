@@ -170,6 +170,26 @@ struct CheckerTests {
             #expect(removed < .milliseconds(Int(Self.detectionBound * 1000)), "removed after \(removed)")
             print("HTTP pool: spread \(spread); rs2 removed \(removed) after it stopped (bound 5 s + 1 s)")
         }
+        // vigil status shows it: the table, and JSON that fits the schema.
+        let runtime = lab.lab.path("lb-run")
+        let table = try lab.lab.run(lab.balancer, [try Package.vigilBinary(), "status", "--runtime-dir", runtime]).output
+        let rs2Line = table.split(separator: "\n").first { $0.contains("[198.51.100.12]:tcp:80") } ?? ""
+        #expect(rs2Line.contains("DOWN") && rs2Line.contains("HTTP_GET down"), "\(table)")
+        let json = try lab.lab.run(
+            lab.balancer, [try Package.vigilBinary(), "status", "--json", "--runtime-dir", runtime]
+        ).output
+        let schema = "\(Package.root)/docs/status.schema.json"
+        let validation = try Command.run(
+            [
+                "/usr/bin/python3", "-c",
+                "import json, sys, jsonschema; jsonschema.validate(json.loads(sys.argv[1]), json.load(open(sys.argv[2])))",
+                json, schema,
+            ], check: false)
+        #expect(validation.succeeded, "\(validation)\n\(json)")
+        let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        let servers = object?["virtual_servers"] as? [[String: Any]]
+        let reals = servers?.first?["real_servers"] as? [[String: Any]] ?? []
+        #expect(reals.map { $0["alive"] as? Bool } == [true, false, true], "\(json)")
         let without = try lab.requests(60)
         #expect(without["rs2"] == nil && without["error"] == nil, "\(without)")
         #expect((without["rs1"] ?? 0) + (without["rs3"] ?? 0) == 60)
@@ -431,5 +451,41 @@ extension CheckerTests {
         #expect(lab.log.contains("longer than") || lab.log.contains("status line"), "\(lab.log)")
         #expect(lab.vigil?.isRunning == true)
         print("hostile servers: all down; checker RSS \(rss) kB")
+    }
+}
+
+extension CheckerTests {
+    @Test("reload: a failed real server stays out, the live ones never leave the ruleset, a new one comes in")
+    func reloadKeepsState() throws {
+        let lab = try BalancerLab("lbreload", servers: 4)
+        defer { lab.close() }
+        for server in ["rs1", "rs2", "rs3", "rs4"] { try lab.serve(server, ["http", lab.address(server), "80", server]) }
+        func config(_ servers: [String]) -> String {
+            var text = "virtual_server \(BalancerLab.vip) 80 {\n    delay_loop 1\n    lb_algo rr\n    protocol TCP\n"
+            for server in servers {
+                text +=
+                    "    real_server \(lab.address(server)) 80 {\n        TCP_CHECK {\n            connect_timeout 1\n            retry 0\n        }\n    }\n"
+            }
+            return text + "}\n"
+        }
+        try lab.startVigil(config: config(["rs1", "rs2", "rs3"]))
+        let three: Set = ["198.51.100.11:80", "198.51.100.12:80", "198.51.100.13:80"]
+        #expect(Lab.wait(timeout: .seconds(5)) { lab.destinations() == three } != nil, "\(lab.ruleset)\n\(lab.log)")
+        lab.stopServer("rs2")
+        #expect(Lab.wait(timeout: .seconds(4)) { lab.destinations() == three.subtracting(["198.51.100.12:80"]) } != nil)
+
+        // The new file adds rs4; rs2 is still down, so it must not come back with the reload.
+        try lab.lab.write("lb-vigil.conf", config(["rs1", "rs2", "rs3", "rs4"]))
+        lab.vigil?.signal(SIGHUP)
+        var seen = [Set<String>]()
+        let settled = Lab.wait(timeout: .seconds(5), interval: .milliseconds(10)) {
+            let now = lab.destinations()
+            seen.append(now)
+            return now == ["198.51.100.11:80", "198.51.100.13:80", "198.51.100.14:80"]
+        }
+        #expect(settled != nil, "\(lab.ruleset)\n\(lab.log)")
+        #expect(seen.allSatisfy { $0.isSuperset(of: ["198.51.100.11:80", "198.51.100.13:80"]) }, "\(seen)")
+        #expect(!seen.contains { $0.contains("198.51.100.12:80") }, "the failed server stayed out: \(seen)")
+        #expect(lab.log.contains("Reloaded"), "\(lab.log)")
     }
 }
