@@ -65,6 +65,20 @@ public final class CheckerService {
     var pingSequence: UInt16 = 0
     let systemd = SystemdNotifier()
     var controlSocket: ControlSocket?
+    var metricsServer: RequestServer?
+    /// `--metrics` or `vigil_metrics_listen`, served here only when no VRRP process runs (`servesMetrics`).
+    public var metricsListen: String?
+    public var servesMetrics = false
+    var checkCounts: [CheckKey: Int] = [:]
+    var balancerUpdates = 0
+    var balancerFailures = 0
+    var lastPublishedMetrics = ""
+
+    struct CheckKey: Hashable {
+        var kind: String
+        var success: Bool
+    }
+
     /// How to read the configuration again (SIGHUP).
     public var loadConfiguration: (@Sendable () -> ConfigLoader.Result)?
 
@@ -109,6 +123,17 @@ public final class CheckerService {
         } catch {
             logger.error("no control socket (vigil status will not show real servers): \(error)")
         }
+        if servesMetrics, let endpoint = metricsListen ?? configuration.global.vigil.metricsListen {
+            do {
+                metricsServer = try RequestServer(
+                    listener: try listenTCP(endpoint), loop: loop, terminator: Array("\r\n\r\n".utf8), ownerOnly: false
+                ) { [unowned self] request in httpAnswer(request) }
+                logger.info("Prometheus metrics on http://\(endpoint)/metrics")
+            } catch {
+                logger.error("cannot serve metrics on \(endpoint): \(error)")
+            }
+        }
+        publishMetrics()
         systemd.notify("READY=1")
         loop.run()
         return 0
@@ -356,6 +381,7 @@ public final class CheckerService {
             return
         }
         runtime.url = 0
+        checkCounts[CheckKey(kind: runtime.checker.kind.keyword, success: result.success), default: 0] += 1
         let (transition, next) = runtime.machine.record(success: result.success)
         let server = servers[runtime.server]
         let realServerName = server.realServerNames[runtime.member]
@@ -473,7 +499,9 @@ public final class CheckerService {
         let changes = wanted.changes(from: applied)
         do {
             try backend.apply(wanted, changes: changes)
+            balancerUpdates += 1
         } catch {
+            balancerFailures += 1
             logger.error("load balancer (\(backend.name)): \(error); trying again in 5 s")
             retryTimer = loop.schedule(at: loop.now + 5_000_000_000) { [unowned self] in
                 retryTimer = nil
@@ -563,19 +591,26 @@ public final class CheckerService {
             if let timer = runtime.timer { loop.cancel(timer) }
         }
         backend.removeAll()
+        unlink(runtime.file(Self.metricsFileName))
         notifier.drain(timeout: .seconds(2))
         loop.stop()
     }
 }
 
-/// Reads a small file whole (tracked files hold a number).
-func readFile(_ path: String) -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+/// Reads a small file whole, up to `limit` bytes (tracked files hold a number); files of Vigil's own runtime
+/// directory are read without following a symlink.
+func readFile(_ path: String, limit: Int = 256, followSymlink: Bool = true) -> String {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followSymlink ? 0 : O_NOFOLLOW))
     guard fd >= 0 else { return "" }
     defer { close(fd) }
-    var buffer = [UInt8](repeating: 0, count: 256)
-    let count = read(fd, &buffer, buffer.count)
-    return String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
+    var bytes = [UInt8]()
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while bytes.count < limit {
+        let count = read(fd, &buffer, min(buffer.count, limit - bytes.count))
+        if count <= 0 { break }
+        bytes += buffer.prefix(count)
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }
 
 extension VirtualServer {

@@ -141,7 +141,9 @@ extension VRRPService {
             return
                 "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 10\r\nConnection: close\r\n\r\nnot found\n"
         }
-        let body = metricsPage().text
+        // The checker's metrics, as it last published them (at most a second old).
+        let checker = readFile(runtime.file(CheckerService.metricsFileName), limit: 1 << 20, followSymlink: false)
+        let body = metricsPage().text + checker
         return
             "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
             + body

@@ -118,6 +118,8 @@ struct Run {
         defer { RuntimeDirectory.removePidFile(pidPath) }
         do {
             let service = try CheckerService(configuration: result.configuration, logger: logger, runtime: runtime)
+            service.metricsListen = options.metricsListen
+            service.servesMetrics = options.checkOnly || result.configuration.instances.isEmpty
             let source = options.config
             service.loadConfiguration = { load(source, environment: LocalEnvironment()) }
             return try service.run()

@@ -56,12 +56,12 @@ final class BalancerLab {
         processes[key] = nil
     }
 
-    func startVigil(config: String) throws {
+    func startVigil(config: String, arguments: [String] = []) throws {
         let path = try lab.write("lb-vigil.conf", config)
         let runtime = lab.path("lb-run")
         try? FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true)
         vigil = try lab.start(
-            balancer, [try Package.vigilBinary(), "-n", "-l", "-D", "-f", path, "--runtime-dir", runtime],
+            balancer, [try Package.vigilBinary(), "-n", "-l", "-D", "-f", path, "--runtime-dir", runtime] + arguments,
             log: "lb-vigil")
     }
 
@@ -148,7 +148,7 @@ struct CheckerTests {
                     lb_kind NAT
                     protocol TCP
                 \(realServers)}
-                """)
+                """, arguments: ["--metrics", "127.0.0.1:9650"])
         let all: Set = ["198.51.100.11:80", "198.51.100.12:80", "198.51.100.13:80"]
         #expect(Lab.wait(timeout: .seconds(5)) { lab.destinations() == all } != nil, "\(lab.ruleset)\n\(lab.log)")
         // A reader for the FIFO, from the start.
@@ -190,6 +190,16 @@ struct CheckerTests {
         let servers = object?["virtual_servers"] as? [[String: Any]]
         let reals = servers?.first?["real_servers"] as? [[String: Any]] ?? []
         #expect(reals.map { $0["alive"] as? Bool } == [true, false, true], "\(json)")
+        // And the metrics (served by the checker, as no VRRP process runs).
+        let metrics = try lab.lab.run(
+            lab.balancer,
+            ["/usr/bin/python3", "-c", "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9650/metrics').read().decode())"]
+        ).output
+        #expect(
+            metrics.contains(
+                "vigil_real_server_up{virtual_server=\"[203.0.113.100]:tcp:80\",real_server=\"[198.51.100.12]:tcp:80\"} 0"),
+            "\(metrics)")
+        #expect(metrics.contains("vigil_checks_total{kind=\"HTTP_GET\",result=\"failure\"}"), "\(metrics)")
         let without = try lab.requests(60)
         #expect(without["rs2"] == nil && without["error"] == nil, "\(without)")
         #expect((without["rs1"] ?? 0) + (without["rs3"] ?? 0) == 60)
@@ -460,15 +470,18 @@ extension CheckerTests {
         let lab = try BalancerLab("lbreload", servers: 4)
         defer { lab.close() }
         for server in ["rs1", "rs2", "rs3", "rs4"] { try lab.serve(server, ["http", lab.address(server), "80", server]) }
+        // A VRRP instance too: its process serves the metrics, the checker's included.
         func config(_ servers: [String]) -> String {
-            var text = "virtual_server \(BalancerLab.vip) 80 {\n    delay_loop 1\n    lb_algo rr\n    protocol TCP\n"
+            var text =
+                "vrrp_instance VI_1 {\n    state MASTER\n    interface eth0\n    virtual_router_id 51\n    priority 150\n    virtual_ipaddress {\n        203.0.113.200/32\n    }\n}\n"
+            text += "virtual_server \(BalancerLab.vip) 80 {\n    delay_loop 1\n    lb_algo rr\n    protocol TCP\n"
             for server in servers {
                 text +=
                     "    real_server \(lab.address(server)) 80 {\n        TCP_CHECK {\n            connect_timeout 1\n            retry 0\n        }\n    }\n"
             }
             return text + "}\n"
         }
-        try lab.startVigil(config: config(["rs1", "rs2", "rs3"]))
+        try lab.startVigil(config: config(["rs1", "rs2", "rs3"]), arguments: ["--metrics", "127.0.0.1:9650"])
         let three: Set = ["198.51.100.11:80", "198.51.100.12:80", "198.51.100.13:80"]
         #expect(Lab.wait(timeout: .seconds(5)) { lab.destinations() == three } != nil, "\(lab.ruleset)\n\(lab.log)")
         lab.stopServer("rs2")
@@ -487,5 +500,16 @@ extension CheckerTests {
         #expect(seen.allSatisfy { $0.isSuperset(of: ["198.51.100.11:80", "198.51.100.13:80"]) }, "\(seen)")
         #expect(!seen.contains { $0.contains("198.51.100.12:80") }, "the failed server stayed out: \(seen)")
         #expect(lab.log.contains("Reloaded"), "\(lab.log)")
+        var metrics = ""
+        let published = Lab.wait(timeout: .seconds(3)) {
+            metrics =
+                (try? lab.lab.run(
+                    lab.balancer,
+                    ["/usr/bin/python3", "-c", "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9650/metrics').read().decode())"]
+                ).output) ?? ""
+            return metrics.contains("real_server=\"[198.51.100.14]:tcp:80\"} 1")
+        }
+        #expect(published != nil, "\(metrics)")
+        #expect(metrics.contains("keepalived_vrrp_state{"), "the VRRP process's own metrics are there too: \(metrics)")
     }
 }
