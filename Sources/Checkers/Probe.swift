@@ -98,6 +98,12 @@ public class ConnectingProbe: Probe {
         case .success(let descriptor):
             fd = descriptor
         }
+        if type == Int32(SOCK_STREAM.rawValue) {
+            // Closed with a reset, as HAProxy's checks are: no FIN exchange, and no TIME_WAIT socket left on the
+            // balancer for every check (a thousand a second would hold tens of thousands of them).
+            var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        }
         let address = SocketAddress(target.address, port: target.port)
         let result = address.withPointer { Glibc.connect(fd, $0, $1) }
         if result == 0 {

@@ -40,7 +40,9 @@ public class StreamConversation: ConnectingProbe {
     private var session: UnsafeMutableRawPointer?
     private var handshaking = false
     private var outgoing = [UInt8]()
-    private var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+    /// One read buffer for every conversation: they all run on the checker's single loop thread, and each read is
+    /// handed on before the next.
+    nonisolated(unsafe) static let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
 
     init(
         target: CheckTarget, tls: TLSContext?, serverName: String?, loop: EventLoop,
@@ -124,15 +126,15 @@ public class StreamConversation: ConnectingProbe {
         }
         // Read what is there, in bounded pieces; each piece is handed on and forgotten.
         for _ in 0..<16 {
-            let count: Int = buffer.withUnsafeMutableBytes { raw in
-                if let session {
-                    Int(vigil_tls_read(session, raw.baseAddress, Int32(raw.count)))
-                } else {
-                    recv(fd, raw.baseAddress, raw.count, 0)
-                }
+            let raw = Self.buffer
+            let count: Int
+            if let session {
+                count = Int(vigil_tls_read(session, raw.baseAddress, Int32(raw.count)))
+            } else {
+                count = recv(fd, raw.baseAddress, raw.count, 0)
             }
             if count > 0 {
-                received(buffer[0..<count])
+                received(UnsafeRawBufferPointer(rebasing: raw[0..<count]))
                 if finished { return }
                 continue
             }
@@ -153,8 +155,8 @@ public class StreamConversation: ConnectingProbe {
         }
     }
 
-    /// Bytes arrived.
-    func received(_ bytes: ArraySlice<UInt8>) {}
+    /// Bytes arrived (valid only during the call).
+    func received(_ bytes: UnsafeRawBufferPointer) {}
 
     /// The server closed the connection.
     func closedByPeer() {
@@ -217,7 +219,7 @@ public final class HTTPProbe: StreamConversation {
         send(Array(Self.requestText(path: request.path, host: request.host).utf8))
     }
 
-    override func received(_ bytes: ArraySlice<UInt8>) {
+    override func received(_ bytes: UnsafeRawBufferPointer) {
         do {
             handle(try parser.feed(bytes))
         } catch {
@@ -287,7 +289,7 @@ public final class SMTPProbe: StreamConversation {
 
     override func opened() { watch(EventLoop.readable) }
 
-    override func received(_ bytes: ArraySlice<UInt8>) {
+    override func received(_ bytes: UnsafeRawBufferPointer) {
         for byte in bytes {
             if byte == UInt8(ascii: "\n") {
                 let text = String(decoding: line, as: UTF8.self).trimmingSuffix("\r")

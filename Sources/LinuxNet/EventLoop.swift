@@ -70,7 +70,8 @@ public final class EventLoop: @unchecked Sendable {
         nextTimerID += 1
         timerHandlers[id] = (deadline, handler)
         timers.push(deadline: deadline, id: id)
-        rearm()
+        // While due timers run, the timerfd is re-armed once, after them.
+        if !dispatchingTimers { rearm() }
         return TimerID(value: id)
     }
 
@@ -110,14 +111,18 @@ public final class EventLoop: @unchecked Sendable {
         _ = read(timerFD.rawValue, &expirations, 8)
         armedDeadline = nil
         let now = monotonicNanoseconds()
+        dispatchingTimers = true
         while let (deadline, id) = timers.peek(), deadline <= now {
             timers.pop()
             guard let entry = timerHandlers.removeValue(forKey: id), entry.deadline == deadline else { continue }
             entry.handler()
             if !running { break }
         }
+        dispatchingTimers = false
         rearm()
     }
+
+    private var dispatchingTimers = false
 
     private func rearm() {
         // Drop cancelled entries from the top so the timerfd is armed for a live one.
