@@ -15,6 +15,9 @@ public final class Capture: @unchecked Sendable {
         if ready == nil {
             throw CommandError(arguments: ["tshark"], reason: "did not start: \(process.log)")
         }
+        // tshark prints it as its capture child starts; on a loaded machine the first packets can still be a moment
+        // away from being written.
+        usleep(300_000)
     }
 
     /// Stops capturing (and lets tshark flush the file).

@@ -3,6 +3,8 @@ import NetworkLab
 
 struct FloodResult: Codable {
     var implementation: Implementation
+    /// "" for the default configuration, else what was added to global_defs.
+    var variant: String = ""
     var packetsPerSecond: Double
     var seconds: Double
     var cpuSeconds: Double
@@ -13,7 +15,9 @@ struct FloodResult: Codable {
 
 /// A master and a backup while a third host floods them with adverts (wrong password, priority 254) at `rate`
 /// per second: the CPU both daemons spend, and whether the master's adverts keep their 1 s interval.
-func measureFlood(_ implementation: Implementation, rate: Int, seconds: Int, vigil: String) throws -> FloodResult {
+func measureFlood(
+    _ implementation: Implementation, rate: Int, seconds: Int, vigil: String, global: String = ""
+) throws -> FloodResult {
     // vigil-flood is built beside vigil-bench.
     let flooder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
         "vigil-flood"
@@ -25,7 +29,7 @@ func measureFlood(_ implementation: Implementation, rate: Int, seconds: Int, vig
         BenchConfig.file([
             BenchConfig.instance(
                 name: "VI_1", vrid: 50, priority: priority, state: state, interval: "1", version: 2, vip: vip)
-        ])
+        ]).replacingOccurrences(of: "router_id bench\n", with: "router_id bench\n" + (global.isEmpty ? "" : "    \(global)\n"))
     }
     _ = try lab.start(implementation, on: "n1", config: config(150, "MASTER"))
     _ = try lab.start(implementation, on: "n2", config: config(100, "BACKUP"))
@@ -48,7 +52,7 @@ func measureFlood(_ implementation: Implementation, rate: Int, seconds: Int, vig
     }
     let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
     return FloodResult(
-        implementation: implementation, packetsPerSecond: sent / (end - start), seconds: end - start,
+        implementation: implementation, variant: global, packetsPerSecond: sent / (end - start), seconds: end - start,
         cpuSeconds: after - before, adverts: times.count,
         worstGapDeviationMs: gaps.map { abs($0 - 1) * 1000 }.max() ?? .nan,
         backupBecameMaster: lab.holds("n2", vip))

@@ -49,10 +49,10 @@ struct BenchReport: Codable {
         }
         if !flood.isEmpty {
             out +=
-                "## Under a flood of adverts\n\nA third host sends VRRP adverts (VRID of the pair, priority 254, wrong password) to 224.0.0.18; a master and a backup at advert_int 1 receive them. CPU is that of every process of both daemons during the flood.\n\n| implementation | flood (packets/s) | seconds | CPU s (both nodes) | master adverts | worst gap deviation (ms) | backup took over |\n| --- | ---: | ---: | ---: | ---: | ---: | --- |\n"
+                "## Under a flood of adverts\n\nA third host sends VRRP adverts (VRID of the pair, priority 254, wrong password) to 224.0.0.18; a master and a backup at advert_int 1 receive them. CPU is that of every process of both daemons during the flood. The flooder shares the two cores at normal priority; Vigil's VRRP loop runs at SCHED_RR 1 by default, keepalived at normal priority unless `vrrp_rt_priority` is set (its own row).\n\n| implementation | flood (packets/s) | seconds | CPU s (both nodes) | master adverts | worst gap deviation (ms) | backup took over |\n| --- | ---: | ---: | ---: | ---: | ---: | --- |\n"
             for result in flood {
                 out +=
-                    "| \(result.implementation) | \(Int(result.packetsPerSecond)) | \(f1(result.seconds)) | \(f2(result.cpuSeconds)) | \(result.adverts) | \(f1(result.worstGapDeviationMs)) | \(result.backupBecameMaster ? "yes" : "no") |\n"
+                    "| \(result.implementation)\(result.variant.isEmpty ? "" : " (`\(result.variant)`)") | \(Int(result.packetsPerSecond)) | \(f1(result.seconds)) | \(f2(result.cpuSeconds)) | \(result.adverts) | \(f1(result.worstGapDeviationMs)) | \(result.backupBecameMaster ? "yes" : "no") |\n"
             }
             out += "\n"
         }

@@ -54,8 +54,10 @@ func measureTakeover(
             _ = lab.crash("n1")
             continue
         }
-        // Kill at a random phase of the advert cycle, after a couple of adverts.
-        usleep(useconds_t((2 * seconds + Double.random(in: 0..<seconds)) * 1e6))
+        // Kill after a couple of adverts, at a phase of the advert cycle spread evenly over the trials (the same
+        // phases for both implementations: a random phase would make the medians differ by chance alone).
+        let phase = (Double(trial) + 0.5) / Double(trials)
+        usleep(useconds_t((2 * seconds + phase * seconds) * 1e6))
         kills.append(lab.crash("n1"))
         let taken = Lab.wait(timeout: .seconds(Int(seconds * 5) + 3), interval: .milliseconds(2)) {
             lab.holds("n2", vip)

@@ -118,6 +118,13 @@ struct CheckerTests {
         let notifyLog = lab.lab.path("notify.log")
         let notify = try lab.lab.write("notify.sh", "#!/bin/sh\necho \"$@\" >> \(notifyLog)\n")
         chmod(notify, 0o755)
+        // A mail server in the balancer's namespace: real-server mail is on by default.
+        _ = try lab.lab.start(
+            lab.balancer, ["/usr/bin/python3", "-u", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:2525"], log: "smtpd")
+        #expect(
+            Lab.wait(timeout: .seconds(10)) {
+                (try? lab.lab.run(lab.balancer, ["ss", "-ltn"]).output.contains("127.0.0.1:2525")) == true
+            } != nil)
         var realServers = ""
         for server in ["rs1", "rs2", "rs3"] {
             realServers += """
@@ -141,6 +148,11 @@ struct CheckerTests {
                     router_id lb
                     lvs_notify_fifo \(fifo)
                     vigil_lb_backend nftables
+                    notification_email {
+                        ops@example.net
+                    }
+                    notification_email_from vigil@example.net
+                    smtp_server 127.0.0.1 2525
                 }
                 virtual_server \(BalancerLab.vip) 80 {
                     delay_loop 2
@@ -218,6 +230,16 @@ struct CheckerTests {
         let scripts = (try? String(contentsOfFile: notifyLog, encoding: .utf8)) ?? ""
         #expect(scripts.contains("down rs2") && scripts.contains("up rs2"), "notify scripts: \(scripts)")
         #expect(!scripts.contains("rs1") && !scripts.contains("rs3"), "only rs2 changed: \(scripts)")
+        let mailLog = lab.lab.path("smtpd.log")
+        let subjects = [
+            "Subject: [lb] Realserver [198.51.100.12]:tcp:80 of virtual server [203.0.113.100]:tcp:80 - DOWN",
+            "Subject: [lb] Realserver [198.51.100.12]:tcp:80 of virtual server [203.0.113.100]:tcp:80 - UP",
+        ]
+        let mailed = Lab.wait(timeout: .seconds(5)) {
+            let text = (try? String(contentsOfFile: mailLog, encoding: .utf8)) ?? ""
+            return subjects.allSatisfy { text.contains($0) }
+        }
+        #expect(mailed != nil, "\((try? String(contentsOfFile: mailLog, encoding: .utf8)) ?? "")")
 
         // Stop: Vigil's table goes, and nothing else.
         lab.vigil?.stop(signal: SIGTERM, timeout: .seconds(10))
