@@ -6,8 +6,7 @@ import Glibc
 /// Reading keepalived.conf runs a lot of code once; the kernel also maps up to 64 KiB around every page fault
 /// ("fault-around"). Both leave megabytes of executable pages mapped (and counted in RSS) that the event loop
 /// never touches again. Dropping them from this process costs nothing: they stay in the page cache, and a page
-/// needed later comes back with a minor fault (with the kernel's fault-around: a takeover that runs code not used
-/// since start-up takes a few faults, not one per page).
+/// needed later comes back with a minor fault. `MADV_RANDOM` first, so that such a fault maps that page alone.
 ///
 /// Only unmodified executable mappings are touched (`r-xp`, no anonymous pages): a page written after loading
 /// (relocations) must never be dropped, or its contents would be lost.
@@ -19,6 +18,7 @@ public enum StartupPages {
         for mapping in executableMappings() {
             guard let start = UnsafeMutableRawPointer(bitPattern: mapping.start) else { continue }
             let length = Int(mapping.end - mapping.start)
+            _ = madvise(start, length, MADV_RANDOM)
             if madvise(start, length, MADV_DONTNEED) == 0 { released += mapping.resident }
         }
         return released

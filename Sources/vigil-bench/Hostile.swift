@@ -11,6 +11,8 @@ struct FloodResult: Codable {
     var adverts: Int
     var worstGapDeviationMs: Double
     var backupBecameMaster: Bool
+    /// Daemon processes (of both nodes) that were gone by the end of the flood: killed or crashed.
+    var processesLost: Int = 0
 }
 
 /// A master and a backup while a third host floods them with adverts (wrong password, priority 254) at `rate`
@@ -45,6 +47,7 @@ func measureFlood(
     ).output
     let end = epochNow()
     let after = pids.map(ProcessCost.cpuSeconds).reduce(0, +)
+    let lost = pids.filter { kill($0, 0) != 0 }.count
     capture.stop()
     let sent = Double(output.split(separator: " ").dropFirst().first ?? "0") ?? 0
     let times = try capture.fields(["frame.time_epoch"]).compactMap { Double($0[0]) }.filter {
@@ -55,7 +58,7 @@ func measureFlood(
         implementation: implementation, variant: global, packetsPerSecond: sent / (end - start), seconds: end - start,
         cpuSeconds: after - before, adverts: times.count,
         worstGapDeviationMs: gaps.map { abs($0 - 1) * 1000 }.max() ?? .nan,
-        backupBecameMaster: lab.holds("n2", vip))
+        backupBecameMaster: lab.holds("n2", vip), processesLost: lost)
 }
 
 struct LossResult: Codable {

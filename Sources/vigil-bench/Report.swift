@@ -25,7 +25,7 @@ struct BenchReport: Codable {
         if !takeover.isEmpty {
             out += "## Takeover after kill -9 of the master\n\n"
             out +=
-                "Backup priority 100, master 150; the master is killed at a random phase of its advert cycle. *Kill to VIP*: until the address appears in the backup's kernel. *Kill to GARP*: until the backup's first gratuitous ARP on the wire. *Overhead*: the old master's last advert to the new master's first, minus Master_Down_Interval: the part an implementation controls.\n\n"
+                "Backup priority 100, master 150; the master is killed at phases spread evenly over its advert cycle, the same for both implementations. *Kill to VIP*: until the address appears in the backup's kernel. *Kill to GARP*: until the backup's first gratuitous ARP on the wire. *Overhead*: the old master's last advert to the new master's first, minus Master_Down_Interval: the part an implementation controls.\n\n"
             out +=
                 "| mode | implementation | trials | kill to VIP median / p95 / max (s) | kill to GARP median / p95 / max (s) | overhead median / max (ms) |\n"
             out += "| --- | --- | ---: | ---: | ---: | ---: |\n"
@@ -49,10 +49,10 @@ struct BenchReport: Codable {
         }
         if !flood.isEmpty {
             out +=
-                "## Under a flood of adverts\n\nA third host sends VRRP adverts (VRID of the pair, priority 254, wrong password) to 224.0.0.18; a master and a backup at advert_int 1 receive them. CPU is that of every process of both daemons during the flood. The flooder shares the two cores at normal priority; Vigil's VRRP loop runs at SCHED_RR 1 by default, keepalived at normal priority unless `vrrp_rt_priority` is set (its own row).\n\n| implementation | flood (packets/s) | seconds | CPU s (both nodes) | master adverts | worst gap deviation (ms) | backup took over |\n| --- | ---: | ---: | ---: | ---: | ---: | --- |\n"
+                "## Under a flood of adverts\n\nA third host sends VRRP adverts (VRID of the pair, priority 254, wrong password) to 224.0.0.18; a master and a backup at advert_int 1 receive them. CPU is that of every process of both daemons during the flood. The flooder shares the two cores at normal priority; Vigil's VRRP loop runs at SCHED_RR 1 by default, keepalived at normal priority unless `vrrp_rt_priority` is set (its own row).\n\n| implementation | flood (packets/s) | seconds | CPU s (both nodes) | master adverts | worst gap deviation (ms) | backup took over | daemon processes gone |\n| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |\n"
             for result in flood {
                 out +=
-                    "| \(result.implementation)\(result.variant.isEmpty ? "" : " (`\(result.variant)`)") | \(Int(result.packetsPerSecond)) | \(f1(result.seconds)) | \(f2(result.cpuSeconds)) | \(result.adverts) | \(f1(result.worstGapDeviationMs)) | \(result.backupBecameMaster ? "yes" : "no") |\n"
+                    "| \(result.implementation)\(result.variant.isEmpty ? "" : " (`\(result.variant)`)") | \(Int(result.packetsPerSecond)) | \(f1(result.seconds)) | \(f2(result.cpuSeconds)) | \(result.adverts) | \(f1(result.worstGapDeviationMs)) | \(result.backupBecameMaster ? "yes" : "no") | \(result.processesLost) |\n"
             }
             out += "\n"
         }
