@@ -50,15 +50,6 @@ extension CheckerService {
     }
 
     func httpAnswer(_ request: [UInt8]) -> String {
-        let line = String(decoding: request.prefix { $0 != 0x0d && $0 != 0x0a }, as: UTF8.self)
-        let parts = line.split(separator: " ")
-        guard parts.count >= 2, parts[0] == "GET", parts[1] == "/metrics" || parts[1] == "/" else {
-            return
-                "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 10\r\nConnection: close\r\n\r\nnot found\n"
-        }
-        let body = metricsPage().text
-        return
-            "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
-            + body
+        MetricsPage.httpAnswer(request) { metricsPage().text }
     }
 }

@@ -32,6 +32,20 @@ struct MetricsPage {
         return out
     }
 
+    /// The answer to one HTTP request: GET /metrics (or /) gets `body()`, anything else 404.
+    static func httpAnswer(_ request: [UInt8], body: () -> String) -> String {
+        let line = String(decoding: request.prefix { $0 != 0x0d && $0 != 0x0a }, as: UTF8.self)
+        let parts = line.split(separator: " ")
+        guard parts.count >= 2, parts[0] == "GET", parts[1] == "/metrics" || parts[1] == "/" else {
+            return
+                "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 10\r\nConnection: close\r\n\r\nnot found\n"
+        }
+        let text = body()
+        return
+            "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: \(text.utf8.count)\r\nConnection: close\r\n\r\n"
+            + text
+    }
+
     static func escape(_ value: String) -> String {
         var out = ""
         for character in value {
@@ -135,17 +149,10 @@ extension VRRPService {
 
     /// Answers one HTTP request: GET /metrics (or /), anything else 404.
     func httpAnswer(_ request: [UInt8]) -> String {
-        let line = String(decoding: request.prefix { $0 != 0x0d && $0 != 0x0a }, as: UTF8.self)
-        let parts = line.split(separator: " ")
-        guard parts.count >= 2, parts[0] == "GET", parts[1] == "/metrics" || parts[1] == "/" else {
-            return
-                "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 10\r\nConnection: close\r\n\r\nnot found\n"
+        MetricsPage.httpAnswer(request) {
+            // The checker's metrics, as it last published them (at most a second old).
+            metricsPage().text
+                + readFile(runtime.file(CheckerService.metricsFileName), limit: 1 << 20, followSymlink: false)
         }
-        // The checker's metrics, as it last published them (at most a second old).
-        let checker = readFile(runtime.file(CheckerService.metricsFileName), limit: 1 << 20, followSymlink: false)
-        let body = metricsPage().text + checker
-        return
-            "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
-            + body
     }
 }

@@ -228,20 +228,8 @@ public final class VRRPService {
     // MARK: - Signals
 
     func installSignals() throws(SystemError) {
-        var set = sigset_t()
-        vigil_sigemptyset(&set)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2] { vigil_sigaddset(&set, signal) }
-        pthread_sigmask(SIG_BLOCK, &set, nil)
-        let fd = try system("signalfd") { signalfd(-1, &set, Int32(SFD_NONBLOCK | SFD_CLOEXEC)) }
-        signals = FileDescriptor(fd)
-        try loop.add(fd) { [unowned self] in self.signalReadable() }
-    }
-
-    func signalReadable() {
-        guard let fd = signals?.rawValue else { return }
-        var info = signalfd_siginfo()
-        while read(fd, &info, MemoryLayout<signalfd_siginfo>.size) == MemoryLayout<signalfd_siginfo>.size {
-            switch Int32(info.ssi_signo) {
+        signals = try Signals.watch(on: loop) { [unowned self] signal in
+            switch signal {
             case SIGTERM, SIGINT:
                 shutdown()
             case SIGUSR2:

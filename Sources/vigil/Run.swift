@@ -107,48 +107,48 @@ struct Run {
     }
 
     func runChecker(logger: Logger, runtime: RuntimeDirectory) -> Int32 {
-        let result = load(options.config, environment: LocalEnvironment())
-        let pidPath = options.checkersPidFile ?? runtime.file("checkers.pid")
-        do {
-            try RuntimeDirectory.createPidFile(pidPath)
-        } catch {
-            logger.critical("\(error)")
-            return 1
-        }
-        defer { RuntimeDirectory.removePidFile(pidPath) }
-        do {
-            let service = try CheckerService(configuration: result.configuration, logger: logger, runtime: runtime)
-            service.metricsListen = options.metricsListen
-            service.servesMetrics = options.checkOnly || result.configuration.instances.isEmpty
-            let source = options.config
-            service.loadConfiguration = { load(source, environment: LocalEnvironment()) }
-            return try service.run()
-        } catch {
-            logger.critical("Checkers: \(error)")
-            return 1
+        withPidFile(options.checkersPidFile ?? runtime.file("checkers.pid"), logger: logger) {
+            let result = load(options.config, environment: LocalEnvironment())
+            do {
+                let service = try CheckerService(configuration: result.configuration, logger: logger, runtime: runtime)
+                service.metricsListen = options.metricsListen
+                service.servesMetrics = options.checkOnly || result.configuration.instances.isEmpty
+                let source = options.config
+                service.loadConfiguration = { load(source, environment: LocalEnvironment()) }
+                return try service.run()
+            } catch {
+                logger.critical("Checkers: \(error)")
+                return 1
+            }
         }
     }
 
-    func runVRRP(logger: Logger, runtime: RuntimeDirectory) -> Int32 {
-        let result = load(options.config, environment: LocalEnvironment())
-        let pidPath = options.vrrpPidFile ?? runtime.file("vrrp.pid")
+    /// Runs `body` with the process's pid file in place (created safely), removing it afterwards.
+    func withPidFile(_ path: String, logger: Logger, _ body: () -> Int32) -> Int32 {
         do {
-            try RuntimeDirectory.createPidFile(pidPath)
+            try RuntimeDirectory.createPidFile(path)
         } catch {
             logger.critical("\(error)")
             return 1
         }
-        defer { RuntimeDirectory.removePidFile(pidPath) }
-        do {
-            let service = try VRRPService(configuration: result.configuration, logger: logger, runtime: runtime)
-            service.releaseOnStop = !options.dontReleaseVRRP
-            service.metricsListen = options.metricsListen
-            let source = options.config
-            service.loadConfiguration = { load(source, environment: LocalEnvironment()) }
-            return try service.run()
-        } catch {
-            logger.critical("VRRP: \(error)")
-            return 1
+        defer { RuntimeDirectory.removePidFile(path) }
+        return body()
+    }
+
+    func runVRRP(logger: Logger, runtime: RuntimeDirectory) -> Int32 {
+        withPidFile(options.vrrpPidFile ?? runtime.file("vrrp.pid"), logger: logger) {
+            let result = load(options.config, environment: LocalEnvironment())
+            do {
+                let service = try VRRPService(configuration: result.configuration, logger: logger, runtime: runtime)
+                service.releaseOnStop = !options.dontReleaseVRRP
+                service.metricsListen = options.metricsListen
+                let source = options.config
+                service.loadConfiguration = { load(source, environment: LocalEnvironment()) }
+                return try service.run()
+            } catch {
+                logger.critical("VRRP: \(error)")
+                return 1
+            }
         }
     }
 }
