@@ -124,13 +124,8 @@ public final class CheckerService {
             logger.error("no control socket (vigil status will not show real servers): \(error)")
         }
         if servesMetrics, let endpoint = metricsListen ?? configuration.global.vigil.metricsListen {
-            do {
-                metricsServer = try RequestServer(
-                    listener: try listenTCP(endpoint), loop: loop, terminator: Array("\r\n\r\n".utf8), ownerOnly: false
-                ) { [unowned self] request in httpAnswer(request) }
-                logger.info("Prometheus metrics on http://\(endpoint)/metrics")
-            } catch {
-                logger.error("cannot serve metrics on \(endpoint): \(error)")
+            metricsServer = MetricsPage.serve(at: endpoint, loop: loop, logger: logger) { [unowned self] request in
+                httpAnswer(request)
             }
         }
         publishMetrics()

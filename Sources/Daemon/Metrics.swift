@@ -1,4 +1,5 @@
 import LinuxNet
+import Logging
 import VRRP
 
 /// Prometheus metrics in the text format (0.0.4), with the names and labels (`iname`, `intf`, `vrid`) of the
@@ -30,6 +31,22 @@ struct MetricsPage {
             }
         }
         return out
+    }
+
+    /// Serves `answer` over HTTP at `endpoint`, logging where (or why not).
+    static func serve(
+        at endpoint: String, loop: EventLoop, logger: Logger, _ answer: @escaping ([UInt8]) -> String
+    ) -> RequestServer? {
+        do {
+            let server = try RequestServer(
+                listener: try listenTCP(endpoint), loop: loop, terminator: Array("\r\n\r\n".utf8), ownerOnly: false,
+                handler: answer)
+            logger.info("Prometheus metrics on http://\(endpoint)/metrics")
+            return server
+        } catch {
+            logger.error("cannot serve metrics on \(endpoint): \(error)")
+            return nil
+        }
     }
 
     /// The answer to one HTTP request: GET /metrics (or /) gets `body()`, anything else 404.

@@ -112,13 +112,8 @@ public final class VRRPService {
             logger.error("no control socket (vigil status will not work): \(error)")
         }
         if let endpoint = metricsListen ?? configuration.global.vigil.metricsListen {
-            do {
-                metricsServer = try RequestServer(
-                    listener: try listenTCP(endpoint), loop: loop, terminator: Array("\r\n\r\n".utf8), ownerOnly: false
-                ) { [unowned self] request in httpAnswer(request) }
-                logger.info("Prometheus metrics on http://\(endpoint)/metrics")
-            } catch {
-                logger.error("cannot serve metrics on \(endpoint): \(error)")
+            metricsServer = MetricsPage.serve(at: endpoint, loop: loop, logger: logger) { [unowned self] request in
+                httpAnswer(request)
             }
         }
         applyScheduling()
