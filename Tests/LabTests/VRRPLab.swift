@@ -42,15 +42,21 @@ final class VRRPLab {
         return process
     }
 
-    /// Starts Debian's keepalived on a node, pid files in the lab's directory.
+    private var keepalivedStarts = 0
+
+    /// Starts Debian's keepalived on a node, pid files in the lab's directory: new ones for every start, since
+    /// keepalived refuses to start over a pid file whose process still exists, and a crashed keepalived's child
+    /// can linger as a zombie where PID 1 does not reap orphans.
     @discardableResult
     func startKeepalived(_ node: String, config: String) throws -> BackgroundProcess {
         let path = try lab.write("\(node)-keepalived.conf", config)
+        keepalivedStarts += 1
+        let run = "\(node)-\(keepalivedStarts)"
         let process = try lab.start(
             namespace(node),
             [
-                "keepalived", "-n", "-l", "-D", "-P", "-f", path, "-p", lab.path("\(node)-k.pid"), "-r",
-                lab.path("\(node)-v.pid"), "-c", lab.path("\(node)-c.pid"),
+                "keepalived", "-n", "-l", "-D", "-P", "-f", path, "-p", lab.path("\(run)-k.pid"), "-r",
+                lab.path("\(run)-v.pid"), "-c", lab.path("\(run)-c.pid"),
             ], log: "\(node)-keepalived")
         daemons[node] = process
         return process
