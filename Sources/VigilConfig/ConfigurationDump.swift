@@ -128,7 +128,8 @@ public indirect enum ConfigurationDump: Sendable, Equatable {
         }
     }
 
-    static func quote(_ text: String, into out: inout String) {
+    /// Appends `text` as a JSON string literal (quotes, escapes, control characters as \\u00XX).
+    public static func quote(_ text: String, into out: inout String) {
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {
