@@ -64,7 +64,11 @@ struct AddressTests {
             return now != nil && now != first && lab.log("n1").contains("Restarting vrrp child process")
         }
         #expect(restarted != nil, "\(lab.log("n1"))")
-        #expect(lab.log("n1").contains("removed 198.51.100.100/32 left by an earlier Vigil"), "\(lab.log("n1"))")
+        // The new child writes its pid file before it cleans up and logs (through its log thread): wait for the line.
+        let cleaned = Lab.wait(timeout: .seconds(3)) {
+            lab.log("n1").contains("removed 198.51.100.100/32 left by an earlier Vigil")
+        }
+        #expect(cleaned != nil, "\(lab.log("n1"))")
         #expect(lab.waitForHolder("n1", of: "198.51.100.100", timeout: .seconds(3)) != nil, "\(lab.log("n1"))")
         #expect(lab.daemons["n1"]?.isRunning == true, "the supervisor lives on")
     }
