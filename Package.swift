@@ -16,18 +16,20 @@ let package = Package(
     targets: [
         // Pure: keepalived.conf from bytes to a validated model.
         .target(name: "VigilConfig"),
-        // Pure: the VRRP codec and the virtual router state machine.
-        .target(name: "VRRP", dependencies: ["VigilConfig"]),
+        // Pure: the Internet checksum, MD5 and HMAC-MD5, one of each for every target.
+        .target(name: "Checksums"),
+        // Pure: the VRRP codec (with AH authentication) and the virtual router state machine.
+        .target(name: "VRRP", dependencies: ["VigilConfig", "Checksums"]),
         // Pure: health-check state machines, real-server pools and quorum, load-balancer state and its nftables
         // form, and the codecs checkers read hostile replies with (HTTP, DNS, MD5).
         .target(name: "HealthCheck", dependencies: ["VigilConfig"]),
         // I/O: the checkers' probes (TCP, HTTP/HTTPS, SMTP, UDP, DNS, ICMP, scripts) on the event loop, and the
         // kernel load balancer backends.
-        .target(name: "Checkers", dependencies: ["HealthCheck", "LinuxNet", "CLinux", "VigilConfig"]),
+        .target(name: "Checkers", dependencies: ["HealthCheck", "LinuxNet", "CLinux", "VigilConfig", "Checksums"]),
         // C declarations Glibc lacks (netlink, packet sockets) and wrappers for their macros.
         .target(name: "CLinux"),
         // I/O: the event loop, raw VRRP sockets, rtnetlink, gratuitous ARP and neighbour advertisements.
-        .target(name: "LinuxNet", dependencies: ["CLinux", "VigilConfig"]),
+        .target(name: "LinuxNet", dependencies: ["CLinux", "VigilConfig", "Checksums"]),
         // The processes: supervisor and VRRP service, wiring the state machines to the I/O.
         .target(
             name: "Daemon",
@@ -51,14 +53,15 @@ let package = Package(
             dependencies: ["NetworkLab", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // The lab's advert flooder (hostile-traffic tests, flood benchmark).
-        .executableTarget(name: "vigil-flood", dependencies: ["CLinux"]),
+        .executableTarget(name: "vigil-flood", dependencies: ["CLinux", "Checksums"]),
         // Test-only: lab requirements, package paths.
         .target(name: "VigilTestSupport", dependencies: ["NetworkLab"]),
         .testTarget(name: "VigilConfigTests", dependencies: ["VigilConfig"]),
-        .testTarget(name: "VRRPTests", dependencies: ["VRRP", "VigilConfig"]),
+        .testTarget(name: "VRRPTests", dependencies: ["VRRP", "VigilConfig", "Checksums"]),
         .testTarget(name: "LinuxNetTests", dependencies: ["LinuxNet", "VigilConfig"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
         .testTarget(name: "HealthCheckTests", dependencies: ["HealthCheck", "VigilConfig"]),
+        .testTarget(name: "ChecksumsTests", dependencies: ["Checksums"]),
         .testTarget(
             name: "LabTests",
             dependencies: ["VigilConfig", "VigilTestSupport", "HealthCheck"],
@@ -75,7 +78,7 @@ if Context.environment["VIGIL_FUZZ"] != nil {
         .target(name: "FuzzConfig", dependencies: ["VigilConfig"], path: "Fuzz/config"),
         .target(name: "FuzzAdvert", dependencies: ["VRRP", "VigilConfig"], path: "Fuzz/advert"),
         .target(name: "FuzzNetlink", dependencies: ["LinuxNet"], path: "Fuzz/netlink"),
-        .target(name: "FuzzHTTP", dependencies: ["HealthCheck"], path: "Fuzz/http"),
+        .target(name: "FuzzHTTP", dependencies: ["HealthCheck", "Checksums"], path: "Fuzz/http"),
     ]
     package.products += [
         .library(name: "fuzz-config", type: .dynamic, targets: ["FuzzConfig"]),

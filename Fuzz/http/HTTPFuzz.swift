@@ -1,3 +1,4 @@
+import Checksums
 import HealthCheck
 
 /// libFuzzer target: any bytes as a real server's answer to HTTP_GET, fed to the bounded response parser whole and

@@ -1,3 +1,4 @@
+import Checksums
 import CLinux
 import Glibc
 import HealthCheck
@@ -134,7 +135,7 @@ public final class PingProbe: Probe {
         packet += Array("vigil PING_CHECK".utf8)
         if !isIPv6 {
             // The kernel computes ICMPv6 checksums; ICMP's is ours.
-            let sum = Self.checksum(packet)
+            let sum = InternetChecksum.of(packet)
             packet[2] = UInt8(sum >> 8)
             packet[3] = UInt8(sum & 0xff)
         }
@@ -170,17 +171,6 @@ public final class PingProbe: Probe {
         }
     }
 
-    static func checksum(_ bytes: [UInt8]) -> UInt16 {
-        var sum: UInt32 = 0
-        var index = 0
-        while index + 1 < bytes.count {
-            sum &+= UInt32(bytes[index]) << 8 | UInt32(bytes[index + 1])
-            index += 2
-        }
-        if index < bytes.count { sum &+= UInt32(bytes[index]) << 8 }
-        while sum >> 16 != 0 { sum = (sum & 0xffff) &+ (sum >> 16) }
-        return ~UInt16(sum)
-    }
 }
 
 /// MISC_CHECK: a script; exit 0 is success, 1 failure, and with `misc_dynamic` 2-255 success with weight

@@ -1,3 +1,4 @@
+import Checksums
 import CLinux
 import Glibc
 import HealthCheck

@@ -1,3 +1,4 @@
+import Checksums
 import LinuxNet
 import VRRP
 import VigilConfig
@@ -33,6 +34,9 @@ final class RouterDriver {
     var group: GroupRuntime?
     /// Whether `start` ran (a router waits for its scripts' first results).
     var started = false
+    /// AH authentication: the HMAC key, and the sequence number sent and accepted (`AuthenticationSequence`).
+    private(set) var authenticationKey: HMACMD5?
+    var authenticationSequence = AuthenticationSequence()
 
     init(instance: VRRPInstance, global: GlobalDefinitions) {
         self.instance = instance
@@ -40,7 +44,16 @@ final class RouterDriver {
         router = VirtualRouter(settings: Self.settings(instance, global))
         policy = Self.policy(instance)
         (destinations, configuredSource) = Self.endpoints(instance, global)
+        authenticationKey = Self.authenticationKey(policy, instance)
     }
+
+    static func authenticationKey(_ policy: ReceivePolicy, _ instance: VRRPInstance) -> HMACMD5? {
+        guard policy.authentication == .ah, case .ah(let password) = instance.authentication else { return nil }
+        return AuthenticationHeader.key(password)
+    }
+
+    /// Whether this router's adverts carry AH (and arrive on the AH socket).
+    var usesAuthenticationHeader: Bool { authenticationKey != nil }
 
     /// A reload matched this driver to `new` (same VRID, family, interface and source): the new settings apply,
     /// the state stays.
@@ -48,6 +61,7 @@ final class RouterDriver {
         instance = new
         policy = Self.policy(new)
         (destinations, configuredSource) = Self.endpoints(new, global)
+        authenticationKey = Self.authenticationKey(policy, new)
         return router.reconfigure(Self.settings(new, global), now: now)
     }
 
@@ -105,7 +119,7 @@ final class RouterDriver {
         Advertisement(
             version: router.settings.version, virtualRouterID: virtualRouterID, priority: priority,
             interval: instance.advertisementInterval, addresses: instance.virtualAddresses.map(\.prefix.address),
-            authentication: policy.authentication == .ah ? .none : policy.authentication)
+            authentication: policy.authentication)
     }
 
     /// The next IPv4 identification: keepalived counts from 1 per instance and skips 0.

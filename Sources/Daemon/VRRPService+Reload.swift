@@ -90,7 +90,11 @@ extension VRRPService {
     func reconfigure(_ driver: RouterDriver, to instance: VRRPInstance) {
         let resolve: (String) -> Int32? = { self.table.link(named: $0)?.index }
         let before = driver.interfaceAddresses(resolve: resolve, tag: Self.addressProtocol)
+        let usedAuthenticationHeader = driver.usesAuthenticationHeader
         run(driver.reconfigure(instance, global: configuration.global, now: now), driver)
+        if driver.usesAuthenticationHeader && !usedAuthenticationHeader {
+            do { try attach(driver) } catch { logger.error("(\(driver.name)) cannot open the AH socket: \(error)") }
+        }
         guard driver.router.state == .master else { return }
         let after = driver.interfaceAddresses(resolve: resolve, tag: Self.addressProtocol)
         func key(_ address: InterfaceAddress) -> String { "\(address.index) \(address.prefix)" }
@@ -133,12 +137,12 @@ extension VRRPService {
         run(driver.router.stop(now: now), driver)
         for timer in driver.timers.values { loop.cancel(timer) }
         driver.timers.removeAll()
-        guard let index = driver.interfaceIndex else { return }
-        let key = SocketKey(index: index, family: driver.family)
-        driversBySocket[key]?.removeAll { $0 === driver }
-        if driversBySocket[key]?.isEmpty == true, let socket = sockets.removeValue(forKey: key) {
-            loop.remove(socket.descriptor.rawValue)
-            driversBySocket[key] = nil
+        for key in driversBySocket.keys where driversBySocket[key]?.contains(where: { $0 === driver }) == true {
+            driversBySocket[key]?.removeAll { $0 === driver }
+            if driversBySocket[key]?.isEmpty == true, let socket = sockets.removeValue(forKey: key) {
+                loop.remove(socket.descriptor.rawValue)
+                driversBySocket[key] = nil
+            }
         }
     }
 

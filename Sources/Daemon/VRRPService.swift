@@ -17,6 +17,8 @@ public final class VRRPService {
     struct SocketKey: Hashable {
         var index: Int32
         var family: IPAddress.Family
+        /// The IPv4 socket for protocol 51 (AH-authenticated adverts); adverts go out through the other one.
+        var authenticated = false
     }
 
     var configuration: Configuration
@@ -181,19 +183,27 @@ public final class VRRPService {
             return
         }
         driver.interfaceIndex = link.index
-        let key = SocketKey(index: link.index, family: driver.family)
-        if sockets[key] == nil {
-            let wantsMulticast = drivers.contains {
-                !$0.isUnicast && $0.family == driver.family && ($0.instance.interface == name)
+        var keys = [SocketKey(index: link.index, family: driver.family)]
+        // An AH router hears its adverts on a protocol 51 socket, and (to count a peer without AH as a
+        // mismatch) on the plain one too.
+        if driver.usesAuthenticationHeader { keys.append(SocketKey(index: link.index, family: .ipv4, authenticated: true)) }
+        for key in keys {
+            if sockets[key] == nil {
+                let wantsMulticast = drivers.contains {
+                    !$0.isUnicast && $0.family == driver.family && ($0.instance.interface == name)
+                }
+                let group = wantsMulticast ? driver.destinations.first : nil
+                let socket = try VRRPSocket(
+                    family: driver.family, interfaceName: name, interfaceIndex: link.index,
+                    multicastGroup: group?.isMulticast == true ? group : nil,
+                    ipProtocol: key.authenticated ? Int32(AuthenticationHeader.protocolNumber) : VRRPSocket.ipProtocol)
+                sockets[key] = socket
+                try loop.add(socket.descriptor.rawValue) { [unowned self] in self.socketReadable(key) }
             }
-            let group = wantsMulticast ? driver.destinations.first : nil
-            let socket = try VRRPSocket(
-                family: driver.family, interfaceName: name, interfaceIndex: link.index,
-                multicastGroup: group?.isMulticast == true ? group : nil)
-            sockets[key] = socket
-            try loop.add(socket.descriptor.rawValue) { [unowned self] in self.socketReadable(key) }
+            if driversBySocket[key]?.contains(where: { $0 === driver }) != true {
+                driversBySocket[key, default: []].append(driver)
+            }
         }
-        driversBySocket[key, default: []].append(driver)
     }
 
     /// A unicast instance without `interface` sends from the interface holding its `unicast_src_ip`.
@@ -380,6 +390,18 @@ public final class VRRPService {
             }
             return
         }
+        if packet.hasAuthenticationHeader, let key = driver.authenticationKey {
+            switch AuthenticationHeader.verify(datagram.bytes, unicast: driver.isUnicast, key: key) {
+            case .failure(let rejection):
+                reject(rejection, packet, driver)
+                return
+            case .success(let sequence):
+                guard driver.authenticationSequence.accept(sequence) else {
+                    reject(.authenticationFailure, packet, driver)
+                    return
+                }
+            }
+        }
         let advert: Advertisement
         switch Advertisement.decode(packet) {
         case .success(let decoded): advert = decoded
@@ -462,13 +484,26 @@ public final class VRRPService {
         }
         let advert = driver.advertisement(priority: priority)
         let identification = driver.nextIdentification()
-        let ttl = UInt8(driver.instance.unicastTTL ?? 255)
+        let ttl = driver.isUnicast ? UInt8(driver.instance.unicastTTL ?? 255) : 255
+        // AH: one sequence number per advert, whatever the number of unicast peers (as keepalived).
+        let sequence = driver.usesAuthenticationHeader ? driver.authenticationSequence.next() : 0
         for destination in driver.destinations {
             let bytes = advert.encoded(source: source, destination: destination)
             do {
-                try socket.send(
-                    bytes, source: source, destination: destination, ttl: driver.isUnicast ? ttl : 255,
-                    identification: identification)
+                if driver.family == .ipv6 {
+                    try socket.send(ipv6Payload: bytes, source: source, destination: destination)
+                } else if let key = driver.authenticationKey {
+                    try socket.send(
+                        ipv4Packet: AuthenticationHeader.packet(
+                            advert: bytes, source: source, destination: destination, ttl: ttl,
+                            identification: identification, sequence: sequence, unicast: driver.isUnicast, key: key),
+                        to: destination)
+                } else {
+                    try socket.send(
+                        ipv4Packet: IPv4Packet.advert(
+                            bytes, source: source, destination: destination, ttl: ttl, identification: identification),
+                        to: destination)
+                }
             } catch {
                 if !(priority == 0 && error.errno == ENETUNREACH) {
                     logger.error("(\(driver.name)) cannot send advert to \(destination): \(error)")
@@ -572,7 +607,10 @@ public final class VRRPService {
         _ driver: RouterDriver, from: VirtualRouter.State, to: VirtualRouter.State, reason: VirtualRouter.Reason
     ) {
         driver.lastTransition = (now, reason)
-        if to == .master { driver.counters.becameMaster += 1 }
+        if to == .master {
+            driver.counters.becameMaster += 1
+            driver.authenticationSequence.becameMaster()
+        }
         if from == .master { driver.counters.releasedMaster += 1 }
         switch to {
         case .stopped:

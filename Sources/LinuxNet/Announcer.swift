@@ -1,3 +1,4 @@
+import Checksums
 import CLinux
 import Glibc
 import VigilConfig
@@ -26,7 +27,7 @@ public enum AnnouncementFrame {
         var icmp: [UInt8] = [136, 0, 0, 0, (router ? 0x80 : 0) | 0x20, 0, 0, 0]
         icmp += address.bytes
         icmp += [2, 1] + mac
-        var sum = InternetChecksumWords()
+        var sum = InternetChecksum()
         sum.add(address.bytes)
         sum.add(allNodes.bytes)
         sum.add([0, 0, UInt8(icmp.count >> 8), UInt8(icmp.count & 0xff), 0, 0, 0, 58])
@@ -38,24 +39,6 @@ public enum AnnouncementFrame {
         frame += [0x60, 0, 0, 0, UInt8(icmp.count >> 8), UInt8(icmp.count & 0xff), 58, 255]
         frame += address.bytes + allNodes.bytes + icmp
         return frame
-    }
-}
-
-/// The Internet checksum over 16-bit words (LinuxNet's copy; the VRRP target has its own for adverts).
-struct InternetChecksumWords {
-    private var sum: UInt32 = 0
-    mutating func add(_ bytes: [UInt8]) {
-        var index = 0
-        while index + 1 < bytes.count {
-            sum &+= UInt32(bytes[index]) << 8 | UInt32(bytes[index + 1])
-            index += 2
-        }
-        if index < bytes.count { sum &+= UInt32(bytes[index]) << 8 }
-    }
-    var value: UInt16 {
-        var total = sum
-        while total >> 16 != 0 { total = (total & 0xffff) &+ (total >> 16) }
-        return ~UInt16(total)
     }
 }
 

@@ -27,8 +27,11 @@ public final class VRRPSocket: @unchecked Sendable {
 
     public static let ipProtocol: Int32 = 112
 
+    /// `ipProtocol`: 112, or 51 for an IPv4 socket that receives AH-authenticated adverts (they are sent through
+    /// the 112 socket, whose IP_HDRINCL header says 51).
     public init(
-        family: IPAddress.Family, interfaceName: String, interfaceIndex: Int32, multicastGroup: IPAddress?
+        family: IPAddress.Family, interfaceName: String, interfaceIndex: Int32, multicastGroup: IPAddress?,
+        ipProtocol: Int32 = VRRPSocket.ipProtocol
     )
         throws(SystemError)
     {
@@ -37,7 +40,7 @@ public final class VRRPSocket: @unchecked Sendable {
         self.interfaceIndex = interfaceIndex
         let domain = family == .ipv4 ? AF_INET : AF_INET6
         let type = SOCK_RAW.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue
-        let fd = try system("socket(VRRP \(family))") { socket(domain, Int32(type), Self.ipProtocol) }
+        let fd = try system("socket(VRRP \(family))") { socket(domain, Int32(type), ipProtocol) }
         descriptor = FileDescriptor(fd)
         _ = try system("setsockopt(SO_BINDTODEVICE \(interfaceName))") {
             interfaceName.withCString { setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, $0, socklen_t(strlen($0) + 1)) }
@@ -91,30 +94,30 @@ public final class VRRPSocket: @unchecked Sendable {
         return raw
     }
 
-    /// Sends one VRRP payload. IPv4 builds the header here (IP_HDRINCL); IPv6 passes the source in IPV6_PKTINFO
-    /// and lets the kernel fill the checksum.
-    public func send(
-        _ payload: [UInt8], source: IPAddress, destination: IPAddress, ttl: UInt8 = 255, identification: UInt16 = 0
-    ) throws(SystemError) {
+    /// Sends a whole IPv4 packet, header included (IP_HDRINCL: the kernel fills only the checksum).
+    public func send(ipv4Packet packet: [UInt8], to destination: IPAddress) throws(SystemError) {
         let fd = descriptor.rawValue
-        switch (source, destination) {
-        case (.v4, .v4(let destinationValue)):
-            let packet =
-                Self.ipv4Header(
-                    payloadLength: payload.count, source: source, destination: destination, ttl: ttl,
-                    identification: identification) + payload
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = destinationValue.bigEndian
-            _ = try system("sendto(VRRP \(interfaceName))") {
-                packet.withUnsafeBytes { raw in
-                    withUnsafePointer(to: &address) {
-                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                            sendto(fd, raw.baseAddress, raw.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                        }
+        guard case .v4(let destinationValue) = destination else {
+            throw SystemError("send: an IPv4 packet to \(destination)", errno: EINVAL)
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = destinationValue.bigEndian
+        _ = try system("sendto(VRRP \(interfaceName))") {
+            packet.withUnsafeBytes { raw in
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        sendto(fd, raw.baseAddress, raw.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
                     }
                 }
             }
+        }
+    }
+
+    /// Sends one IPv6 VRRP payload, with the source in IPV6_PKTINFO; the kernel fills the checksum.
+    public func send(ipv6Payload payload: [UInt8], source: IPAddress, destination: IPAddress) throws(SystemError) {
+        let fd = descriptor.rawValue
+        switch (source, destination) {
         case (.v6, .v6):
             var address = sockaddr_in6()
             address.sin6_family = sa_family_t(AF_INET6)
@@ -154,21 +157,6 @@ public final class VRRPSocket: @unchecked Sendable {
         default:
             throw SystemError("send: source and destination families differ", errno: EINVAL)
         }
-    }
-
-    /// The IPv4 header VRRP sends: version 4, IHL 5, TOS 0xC0, no DF, TTL, protocol 112. The kernel fills the
-    /// checksum (and the identification when it is 0).
-    public static func ipv4Header(
-        payloadLength: Int, source: IPAddress, destination: IPAddress, ttl: UInt8, identification: UInt16
-    ) -> [UInt8] {
-        let total = 20 + payloadLength
-        var header: [UInt8] = [
-            0x45, 0xc0, UInt8(total >> 8), UInt8(total & 0xff), UInt8(identification >> 8),
-            UInt8(identification & 0xff), 0, 0, ttl, 112, 0, 0,
-        ]
-        header += source.bytes
-        header += destination.bytes
-        return header
     }
 
     /// Reads up to `limit` waiting datagrams; `handler` sees each. Returns how many were read.

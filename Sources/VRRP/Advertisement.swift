@@ -1,3 +1,4 @@
+import Checksums
 import VigilConfig
 
 /// A VRRP advertisement (RFC 3768 version 2, RFC 5798/9568 version 3), the part after the IP header.
@@ -130,5 +131,23 @@ public struct Advertisement: Hashable, Sendable {
         }
         sum.add(bytes)
         return sum.value
+    }
+}
+
+extension InternetChecksum {
+    /// An address's bytes in network order, without building them.
+    mutating func add(_ address: IPAddress) {
+        switch address {
+        case .v4(let value):
+            add(word: UInt16(value >> 16))
+            add(word: UInt16(value & 0xffff))
+        case .v6(let high, let low):
+            for half in [high, low] {
+                add(word: UInt16(truncatingIfNeeded: half >> 48))
+                add(word: UInt16(truncatingIfNeeded: half >> 32))
+                add(word: UInt16(truncatingIfNeeded: half >> 16))
+                add(word: UInt16(truncatingIfNeeded: half))
+            }
+        }
     }
 }

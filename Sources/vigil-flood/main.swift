@@ -1,22 +1,11 @@
 import CLinux
+import Checksums
 import Glibc
 
 // vigil-flood INTERFACE RATE SECONDS [VRID]: the lab's flooder for hostile-traffic tests and the flood benchmark.
 // Sends VRRPv2 adverts for VRID (default 50) claiming priority 254 with a wrong password, from 198.51.100.3 to
 // 224.0.0.18, RATE per second for SECONDS, in sendmmsg batches (scapy is far too slow for this), and prints
 // "sent N in S seconds (R per second)".
-
-func checksum(_ bytes: [UInt8]) -> UInt16 {
-    var sum: UInt32 = 0
-    var index = 0
-    while index + 1 < bytes.count {
-        sum &+= UInt32(bytes[index]) << 8 | UInt32(bytes[index + 1])
-        index += 2
-    }
-    if index < bytes.count { sum &+= UInt32(bytes[index]) << 8 }
-    while sum >> 16 != 0 { sum = (sum & 0xffff) &+ (sum >> 16) }
-    return ~UInt16(sum)
-}
 
 func fail(_ message: String) -> Never {
     var text = "vigil-flood: \(message)\n"
@@ -47,13 +36,13 @@ let mac =
 guard mac.count == 6 else { fail("cannot read the MAC address of \(interface)") }
 
 var advert: [UInt8] = [0x21, vrid, 254, 1, 1, 1, 0, 0, 198, 51, 100, 100] + Array("flood!!!".utf8)
-let advertSum = checksum(advert)
+let advertSum = InternetChecksum.of(advert)
 advert[6] = UInt8(advertSum >> 8)
 advert[7] = UInt8(advertSum & 0xff)
 var header: [UInt8] = [
     0x45, 0xc0, 0, UInt8(20 + advert.count), 0, 0, 0, 0, 255, 112, 0, 0, 198, 51, 100, 3, 224, 0, 0, 18,
 ]
-let headerSum = checksum(header)
+let headerSum = InternetChecksum.of(header)
 header[10] = UInt8(headerSum >> 8)
 header[11] = UInt8(headerSum & 0xff)
 let frame: [UInt8] = [0x01, 0x00, 0x5e, 0x00, 0x00, 0x12] + mac + [0x08, 0x00] + header + advert

@@ -147,20 +147,8 @@ struct LoadBalancerTests {
     }
 }
 
-@Suite("Checker codecs: MD5, HTTP responses, DNS, UDP replies")
+@Suite("Checker codecs: HTTP responses, DNS, UDP replies")
 struct CheckerCodecTests {
-    @Test("MD5 of RFC 1321's test suite")
-    func md5() {
-        #expect(MD5.hex(Array("".utf8)) == "d41d8cd98f00b204e9800998ecf8427e")
-        #expect(MD5.hex(Array("abc".utf8)) == "900150983cd24fb0d6963f7d28e17f72")
-        #expect(MD5.hex(Array("message digest".utf8)) == "f96b697d7cb7938d525a2f31aaf161d0")
-        let digits = "12345678901234567890123456789012345678901234567890123456789012345678901234567890"
-        #expect(MD5.hex(Array(digits.utf8)) == "57edf4a22be3c955ac49da2e2107b67a")
-        var pieces = MD5()
-        for byte in digits.utf8 { pieces.update([byte]) }
-        #expect(pieces.finish() == "57edf4a22be3c955ac49da2e2107b67a")
-    }
-
     func parse(_ chunks: [String]) throws -> (status: Int?, body: String, ended: Bool) {
         var parser = HTTPResponseParser()
         var body = [UInt8]()

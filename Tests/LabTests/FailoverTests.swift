@@ -68,6 +68,31 @@ struct FailoverTests {
         #expect(try capture.fields(["frame.number"], filter: "_ws.malformed").isEmpty)
     }
 
+    @Test("AH authentication: one master, failover and preemption, every advert's ICV checked by the peer")
+    func authenticationHeader() throws {
+        let lab = try VRRPLab("ah", nodes: 2)
+        defer { lab.close() }
+        func config(_ priority: Int) -> String {
+            vrrpConfig(state: "BACKUP", priority: priority, password: "secret1", authType: "AH")
+        }
+        try lab.startVigil("n1", config: config(150))
+        try lab.startVigil("n2", config: config(100))
+        let startup = masterDownInterval(interval: .seconds(1), priority: 150) + .seconds(2)
+        #expect(lab.waitForHolder("n1", of: Self.vip, timeout: startup) != nil, "\(lab.log("n1"))\n\(lab.log("n2"))")
+        #expect(lab.longestDoubleHolding(Self.vip, for: .seconds(3)) == .zero)
+        let accepted = try lab.vigilStats("n2")
+        #expect((accepted["Advertisements/Received"] ?? 0) >= 2, "n2 accepts n1's AH adverts: \(accepted)")
+        #expect(accepted["Authentication Errors/Failure"] == 0, "\(accepted)")
+        try lab.crash("n1")
+        let bound = masterDownInterval(interval: .seconds(1), priority: 100) + .milliseconds(500)
+        #expect(lab.waitForHolder("n2", of: Self.vip, timeout: bound) != nil, "\(lab.log("n2"))")
+        // The restarted n1 has seen no sequence number; it takes n2's and preempts above it.
+        try lab.startVigil("n1", config: config(150))
+        #expect(
+            lab.waitForHolder("n1", of: Self.vip, timeout: startup) != nil, "\(lab.log("n1"))\n\(lab.log("n2"))")
+        #expect(try lab.vigilStats("n2")["Authentication Errors/Failure"] == 0)
+    }
+
     @Test("seed, non-preemptive: after the failure and the return, the VIP stays where it is")
     func seedNonPreemptive() throws {
         let lab = try VRRPLab("nopreempt", nodes: 2)

@@ -149,6 +149,88 @@ struct HostilePacketTests {
             } != nil, "\(lab.log("n1"))")
     }
 
+    /// Crafts AH adverts (priority 254, VRID 50) from n3 as keepalived builds them, then spoils one part per kind:
+    /// `icv` (a wrong key), `spi` (the SPI is not the source, the ICV right for it), `truncated` (the AH header cut),
+    /// `old` (right key and SPI, sequence number 1, long since seen); `replay` resends the master's last advert from
+    /// a capture, byte for byte.
+    static let ahScript = #"""
+        import hmac, hashlib, struct, socket, sys
+        from scapy.all import Ether, Raw, sendp, conf, get_if_hwaddr, rdpcap
+        conf.verb = 0
+        kind = sys.argv[1]
+        def checksum(data):
+            if len(data) % 2: data += b"\0"
+            total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+            while total >> 16: total = (total & 0xffff) + (total >> 16)
+            return ~total & 0xffff
+        def packet(source, spi, sequence, key):
+            advert = struct.pack("!BBBBBBH", 0x21, 50, 254, 1, 2, 1, 0) + bytes([198, 51, 100, 100]) + bytes(8)
+            advert = advert[:6] + struct.pack("!H", checksum(advert)) + advert[8:]
+            header = struct.pack("!BBHHHBBH", 0x45, 0xc0, 20 + 24 + len(advert), 7000, 0, 255, 51, 0)
+            header += socket.inet_aton(source) + socket.inet_aton("224.0.0.18")
+            ah = struct.pack("!BBH", 112, 4, 0) + socket.inet_aton(spi) + struct.pack("!I", sequence)
+            covered = bytearray(header); covered[1] = 0
+            icv = hmac.new(key, bytes(covered) + ah + bytes(12) + advert, hashlib.md5).digest()[:12]
+            # The kernel drops an IPv4 header with a bad checksum before any socket sees it.
+            header = header[:10] + struct.pack("!H", checksum(header)) + header[12:]
+            return header + ah + icv + advert
+        frames = []
+        if kind == "replay":
+            for frame in rdpcap(sys.argv[2]):
+                raw = bytes(frame)
+                if raw[12:14] == b"\x08\x00" and raw[23] == 51 and raw[26:30] == socket.inet_aton("198.51.100.1"):
+                    last = raw[14:]
+            frames = [last] * 3
+        else:
+            key = b"wrong" if kind == "icv" else b"secret1"
+            spi = "198.51.100.9" if kind == "spi" else "198.51.100.3"
+            raw = packet("198.51.100.3", spi, 1, key)
+            if kind == "truncated":
+                raw = raw[:2] + struct.pack("!H", 30) + raw[4:10] + bytes(2) + raw[12:30]
+                raw = raw[:10] + struct.pack("!H", checksum(raw[:20])) + raw[12:]
+            frames = [raw] * 3
+        sendp([Ether(src=get_if_hwaddr("eth0"), dst="01:00:5e:00:00:12", type=0x0800) / Raw(load=f) for f in frames],
+              iface="eth0")
+        """#
+
+    @Test("AH: a bad ICV, a wrong SPI, a truncated header, an old sequence number and a replay are dropped and counted")
+    func authenticationHeader() throws {
+        let lab = try VRRPLab("hostile-ah", nodes: 3)
+        defer { lab.close() }
+        let capture = try Capture(lab: lab.lab, namespace: lab.hub, interface: "br0", filter: "ip proto 51", name: "wire")
+        try lab.startVigil("n1", config: vrrpConfig(state: "MASTER", priority: 150, password: "secret1", authType: "AH"))
+        try lab.startVigil("n2", config: vrrpConfig(priority: 100, password: "secret1", authType: "AH"))
+        #expect(lab.waitForHolder("n1", of: "198.51.100.100", timeout: .seconds(8)) != nil, "\(lab.log("n1"))")
+        sleep(2)
+        let before = try lab.vigilStats("n2")
+        let script = try lab.lab.write("hostile-ah.py", Self.ahScript)
+        for kind in ["icv", "spi", "truncated", "old"] {
+            try lab.lab.run(lab.namespace("n3"), ["/usr/bin/python3", script, kind])
+        }
+        // The capture so far holds the master's adverts; the last one is replayed.
+        let replaySource = lab.lab.path("replay.pcap")
+        try lab.lab.run(lab.hub, ["tshark", "-n", "-r", capture.file, "-w", replaySource, "-F", "pcap"])
+        try lab.lab.run(lab.namespace("n3"), ["/usr/bin/python3", script, "replay", replaySource])
+        sleep(2)
+        let after = try lab.vigilStats("n2")
+        capture.stop()
+        func delta(_ key: String) -> Int { (after[key] ?? 0) - (before[key] ?? 0) }
+        // icv, spi, old and replay: 3 each. A truncated AH header is too broken to tell whose it is: Vigil counts it
+        // as malformed (keepalived only logs it).
+        #expect(delta("Authentication Errors/Failure") == 12, "\(after)")
+        #expect(delta("Malformed") == 3, "\(after)")
+        #expect(lab.holders("198.51.100.100") == ["n1"])
+        #expect(after["Became master"] == 0)
+        #expect(try lab.vigilStats("n1")["Released master"] == 0)
+        // The master kept its interval through it all: no gap between its adverts beyond the interval and a margin.
+        let times = try capture.fields(["frame.time_epoch"], filter: "ip.src == 198.51.100.1").compactMap {
+            Double($0[0])
+        }
+        #expect(times.count >= 4, "the master's adverts on the wire")
+        let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
+        #expect(gaps.allSatisfy { $0 < 1.25 }, "gaps between the master's adverts: \(gaps)")
+    }
+
     @Test("vrrp_strict drops an advert whose address list is not ours; unicast drops priority 255 from a stranger")
     func strictAndUnicast() throws {
         let lab = try VRRPLab("strict", nodes: 3)

@@ -9,6 +9,7 @@ import VigilTestSupport
 struct InteropTests {
     enum Mode: String, CaseIterable, CustomStringConvertible {
         case v2Password = "VRRPv2 with PASS"
+        case v2AH = "VRRPv2 with AH"
         case v3IPv4 = "VRRPv3 IPv4"
         case v3IPv6 = "VRRPv3 IPv6"
         case unicast = "VRRPv2 unicast"
@@ -22,6 +23,9 @@ struct InteropTests {
             switch self {
             case .v2Password:
                 return vrrpConfig(state: state, priority: priority, password: "1111")
+            case .v2AH:
+                // With AH, keepalived (and Vigil) start below priority 255 as BACKUP whatever `state` says.
+                return vrrpConfig(state: state, priority: priority, vrid: 54, password: "secret1", authType: "AH")
             case .v3IPv4:
                 return vrrpConfig(state: state, priority: priority, vrid: 51, version: 3)
             case .v3IPv6:
@@ -33,7 +37,13 @@ struct InteropTests {
             }
         }
 
-        var captureFilter: String { self == .v3IPv6 ? "ip6 proto 112" : "vrrp" }
+        var captureFilter: String {
+            switch self {
+            case .v3IPv6: "ip6 proto 112"
+            case .v2AH: "ip proto 51"
+            default: "vrrp"
+            }
+        }
     }
 
     /// keepalived's log lines for adverts it could not accept (vrrp_check_packet and friends).
@@ -42,7 +52,8 @@ struct InteropTests {
         "advertisement interval mismatch", "Invalid packet type", "unexpected ip number count", "ip_tot_len mismatch",
         "Invalid VRRPv3 checksum", "Invalid VRRPv2 checksum", "not present in MASTER advert", "packet too short",
         "packet too long", "vrrp packet too", "not a unicast peer", "Expected multicast packet",
-        "Expected unicast packet",
+        "Expected unicast packet", "IPSEC-AH : invalid", "IPSEC AH : invalid", "already processed",
+        "Received AH header but", "No AH header but",
     ]
 
     static let cases: [(Mode, Bool)] = Mode.allCases.flatMap { [($0, true), ($0, false)] }

@@ -141,8 +141,8 @@ final class VRRPLab {
 /// A keepalived.conf for one instance, written the way users write them.
 func vrrpConfig(
     name: String = "VI_1", state: String = "BACKUP", priority: Int, vrid: Int = 50, interval: String = "1",
-    version: Int? = nil, password: String? = nil, addresses: [String] = ["198.51.100.100"], nopreempt: Bool = false,
-    unicastSource: String? = nil, peers: [String] = [], extra: String = ""
+    version: Int? = nil, password: String? = nil, authType: String = "PASS", addresses: [String] = ["198.51.100.100"],
+    nopreempt: Bool = false, unicastSource: String? = nil, peers: [String] = [], extra: String = ""
 ) -> String {
     var lines = ["global_defs {", "    router_id \(name)-\(priority)", "}", "", "vrrp_instance \(name) {"]
     lines += ["    state \(state)", "    interface eth0", "    virtual_router_id \(vrid)"]
@@ -150,7 +150,7 @@ func vrrpConfig(
     if let version { lines.append("    version \(version)") }
     if nopreempt { lines.append("    nopreempt") }
     if let password {
-        lines += ["    authentication {", "        auth_type PASS", "        auth_pass \(password)", "    }"]
+        lines += ["    authentication {", "        auth_type \(authType)", "        auth_pass \(password)", "    }"]
     }
     if let unicastSource {
         lines.append("    unicast_src_ip \(unicastSource)")

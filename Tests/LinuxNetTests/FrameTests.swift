@@ -37,14 +37,6 @@ struct FrameTests {
             from: mac, address: IPAddress("2001:db8::100")!, router: true)
         #expect(routerFrame[58] == 0xa0, "Router and Override flags")
     }
-
-    @Test("the IPv4 header VRRP sends: TOS 0xC0, TTL 255, no DF, our identification")
-    func ipv4Header() {
-        let header = VRRPSocket.ipv4Header(
-            payloadLength: 20, source: IPAddress("198.51.100.1")!, destination: IPAddress("224.0.0.18")!, ttl: 255,
-            identification: 1)
-        #expect(header == hex("45c0002800010000ff700000c6336401e0000012"))
-    }
 }
 
 @Suite("rtnetlink messages")

@@ -1,6 +1,5 @@
-import VigilConfig
-
-/// The Internet checksum (RFC 1071): the ones' complement of the ones' complement sum of 16-bit words.
+/// The Internet checksum (RFC 1071): the ones' complement of the ones' complement sum of 16-bit words. The one
+/// implementation for VRRP adverts, neighbour advertisements, ICMP echo requests and the lab's flooder.
 public struct InternetChecksum: Sendable {
     private var sum: UInt32 = 0
     /// A byte left over from an odd-length chunk, waiting for its partner.
@@ -25,22 +24,6 @@ public struct InternetChecksum: Sendable {
             pending = UInt8(word & 0xff)
         } else {
             sum &+= UInt32(word)
-        }
-    }
-
-    /// An address's bytes in network order, without building them.
-    public mutating func add(_ address: IPAddress) {
-        switch address {
-        case .v4(let value):
-            add(word: UInt16(value >> 16))
-            add(word: UInt16(value & 0xffff))
-        case .v6(let high, let low):
-            for half in [high, low] {
-                add(word: UInt16(truncatingIfNeeded: half >> 48))
-                add(word: UInt16(truncatingIfNeeded: half >> 32))
-                add(word: UInt16(truncatingIfNeeded: half >> 16))
-                add(word: UInt16(truncatingIfNeeded: half))
-            }
         }
     }
 
