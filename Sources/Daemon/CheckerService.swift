@@ -162,7 +162,12 @@ public final class CheckerService {
                 var states = [Bool]()
                 for checker in realServer.checkers {
                     if case .bfd = checker.kind {
-                        logger.warning("\(checker.location): BFD_CHECK is not supported; the checker is ignored")
+                        // Vigil runs no BFD session: the checker never comes up, so the server stays out of the
+                        // pool rather than in it unchecked (KeywordInventory).
+                        logger.warning(
+                            "\(checker.location): BFD_CHECK is not supported; \(Self.name(realServer.address, transport, port)) stays down"
+                        )
+                        states.append(false)
                         continue
                     }
                     let target = CheckTarget(

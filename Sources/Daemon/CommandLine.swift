@@ -4,6 +4,8 @@ public enum VigilCommand: Equatable, Sendable {
     case run(RunOptions)
     case configDump(ConfigSource, json: Bool)
     case configTime(ConfigSource, repetitions: Int)
+    /// `vigil config keywords [--markdown]`: every keyword keepalived accepts and what Vigil does with it.
+    case configKeywords(markdown: Bool)
     case lab
     /// `vigil genhash URL`: the MD5 of a page, for a `digest` line.
     case genhash([String])
@@ -64,6 +66,8 @@ extension VigilCommand {
                                               5 errors or warnings, 6 scripts without script security
                vigil config dump [--json] [-f FILE] [-i ID]
                                               the configuration as Vigil resolved it, passwords masked
+               vigil config keywords [--markdown]
+                                              every keepalived keyword and what Vigil does with it
                vigil status [--json] [--runtime-dir=DIR]
                                               every instance's state, priority, master and addresses
                vigil reload [--runtime-dir=DIR]
@@ -144,8 +148,15 @@ extension VigilCommand {
     }
 
     static func parseConfig(_ arguments: [String]) throws(CommandLineError) -> VigilCommand {
-        guard let action = arguments.first, action == "dump" || action == "time" else {
-            throw CommandLineError(message: "`vigil config` takes `dump` (or `time`); see vigil --help")
+        guard let action = arguments.first, ["dump", "time", "keywords"].contains(action) else {
+            throw CommandLineError(message: "`vigil config` takes `dump`, `keywords` (or `time`); see vigil --help")
+        }
+        if action == "keywords" {
+            let rest = arguments.dropFirst()
+            guard rest.allSatisfy({ $0 == "--markdown" }) else {
+                throw CommandLineError(message: "`vigil config keywords` takes only --markdown")
+            }
+            return .configKeywords(markdown: !rest.isEmpty)
         }
         var options = RunOptions()
         var json = false

@@ -130,12 +130,28 @@ final class RouterDriver {
     }
 
     /// The netlink form of every address this router holds while master: `virtual_ipaddress` then
-    /// `virtual_ipaddress_excluded`, each on its own device or the instance's interface.
+    /// `virtual_ipaddress_excluded`, each on its own device or the instance's interface. An address whose device
+    /// does not exist is left out (never put on another interface).
     func interfaceAddresses(resolve: (String) -> Int32?, tag: UInt8) -> [InterfaceAddress] {
         (instance.virtualAddresses + instance.excludedVirtualAddresses).compactMap { virtual in
-            guard let index = virtual.device.flatMap(resolve) ?? interfaceIndex else { return nil }
+            let index: Int32?
+            if let device = virtual.device { index = resolve(device) } else { index = interfaceIndex }
+            guard let index else { return nil }
             return Self.interfaceAddress(virtual, index: index, tag: tag)
         }
+    }
+
+    /// The other interfaces this router's addresses sit on, which it tracks (keepalived's rule; `no_track` opts
+    /// out).
+    var trackedAddressInterfaces: [String] {
+        var names = [String]()
+        for virtual in instance.virtualAddresses + instance.excludedVirtualAddresses {
+            guard let device = virtual.device, device != instance.interface, !virtual.flags.contains(.noTrack),
+                !names.contains(device)
+            else { continue }
+            names.append(device)
+        }
+        return names
     }
 
     static func interfaceAddress(_ virtual: VirtualAddress, index: Int32, tag: UInt8) -> InterfaceAddress {

@@ -304,6 +304,11 @@ public final class VRRPService {
         }
         if !link.isUp { return "interface \(link.name) down" }
         if source(for: driver) == nil { return "no \(driver.family) address on \(link.name) to send from" }
+        // As keepalived: an address on another interface tracks that interface, unless `no_track`.
+        for name in driver.trackedAddressInterfaces {
+            guard let other = table.link(named: name) else { return "interface \(name) of a virtual address missing" }
+            if !other.isUp { return "interface \(name) of a virtual address down" }
+        }
         return nil
     }
 

@@ -38,6 +38,10 @@ extension Diagnostic {
         public static let outOfRange: Code = "out-of-range"
         public static let duplicate: Code = "duplicate"
         public static let ignoredSetting: Code = "ignored-setting"
+        /// A keyword Vigil does not act on (yet): `KeywordInventory` says what it does instead.
+        public static let notSupported: Code = "not-supported"
+        /// A keyword that has no bearing on how Vigil runs.
+        public static let notApplicable: Code = "not-applicable"
 
         // Cross references and semantics
         public static let unknownReference: Code = "unknown-reference"

@@ -12,6 +12,12 @@ public protocol ValidationEnvironment: Sendable {
     func program(_ name: String) -> ProgramStatus
     /// Whether a user of that name exists, or nil when unknown.
     func userExists(_ name: String) -> Bool?
+    /// Whether the kernel has the IPVS load balancer, or nil when unknown.
+    func kernelHasIPVS() -> Bool?
+}
+
+extension ValidationEnvironment {
+    public func kernelHasIPVS() -> Bool? { nil }
 }
 
 public enum ProgramStatus: Hashable, Sendable {
@@ -54,6 +60,10 @@ public struct LocalEnvironment: ValidationEnvironment {
 
     public func userExists(_ name: String) -> Bool? {
         getpwnam(name) != nil
+    }
+
+    public func kernelHasIPVS() -> Bool? {
+        access("/proc/net/ip_vs", F_OK) == 0
     }
 
     public func program(_ name: String) -> ProgramStatus {

@@ -71,10 +71,21 @@ struct Run {
 
     func supervise(logger: Logger, runtime: RuntimeDirectory) -> Int32 {
         let result = load(options.config, environment: LocalEnvironment())
-        for diagnostic in result.diagnostics where diagnostic.severity >= .warning {
-            logger.warning("\(diagnostic.location): \(diagnostic.message)")
+        for diagnostic in result.diagnostics {
+            if diagnostic.severity >= .warning {
+                logger.warning("\(diagnostic.location): \(diagnostic.message)")
+            } else {
+                logger.info("\(diagnostic.location): \(diagnostic.message)")
+            }
         }
         if result.diagnostics.contains(where: { $0.severity == .fatal }) { return 4 }
+        if let namespace = result.configuration.networkNamespace {
+            // Running in this namespace would put the addresses on the wrong interfaces (KeywordInventory).
+            logger.critical(
+                "net_namespace \(namespace) is not supported yet: start Vigil inside it (ip netns exec \(namespace) vigil ...) and remove net_namespace; not starting"
+            )
+            return 1
+        }
         if !options.dontFork {
             // Daemonize: start again in a new session, detached, and let this process end.
             return Daemonizer.respawnDetached(adding: "-n")

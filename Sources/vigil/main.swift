@@ -23,6 +23,15 @@ case .configDump(let source, let json):
     if result.diagnostics.contains(where: { $0.severity == .fatal }) { exit(4) }
     let dump = ConfigurationDump.render(result.configuration)
     print(json ? dump.json() : dump.text())
+case .configKeywords(let markdown):
+    if markdown {
+        print(KeywordInventory.markdownTable(), terminator: "")
+    } else {
+        for entry in KeywordInventory.entries {
+            print("\(entry.context) \(entry.keyword): \(entry.support.state): \(entry.support.detail)")
+        }
+        print(KeywordInventory.counts().map { "\($0.count) \($0.state)" }.joined(separator: ", "))
+    }
 case .configTime(let source, let repetitions):
     exit(timeConfig(source, repetitions: repetitions))
 case .lab:

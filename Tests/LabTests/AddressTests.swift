@@ -49,6 +49,37 @@ struct AddressTests {
         #expect(arps.contains { $0[1] == "203.0.113.20" }, "excluded addresses are announced too")
     }
 
+    @Test("an address on another interface tracks it (FAULT while it is down), unless no_track")
+    func addressInterfaceTracked() throws {
+        let lab = try VRRPLab("vip-dev", nodes: 1)
+        defer { lab.close() }
+        let n1 = lab.namespace("n1")
+        try lab.lab.veth("eth1", in: n1, peer: "q1", in: lab.hub)
+        for noTrack in [false, true] {
+            let config = vrrpConfig(
+                state: "MASTER", priority: 255,
+                addresses: ["198.51.100.100/24", "203.0.113.10/32 dev eth1" + (noTrack ? " no_track" : "")])
+            try lab.startVigil("n1", config: config)
+            #expect(lab.waitForHolder("n1", of: "198.51.100.100", timeout: .seconds(3)) != nil, "\(lab.log("n1"))")
+            try lab.lab.run(n1, ["ip", "link", "set", "eth1", "down"])
+            if noTrack {
+                #expect(
+                    Lab.wait(timeout: .seconds(2)) { !lab.lab.holds(n1, "198.51.100.100") } == nil,
+                    "with no_track the instance stays MASTER\n\(lab.log("n1"))")
+            } else {
+                #expect(
+                    Lab.wait(timeout: .seconds(2)) { !lab.lab.holds(n1, "198.51.100.100") } != nil,
+                    "eth1 down puts the instance in FAULT\n\(lab.log("n1"))")
+                try lab.lab.run(n1, ["ip", "link", "set", "eth1", "up"])
+                #expect(
+                    lab.waitForHolder("n1", of: "198.51.100.100", timeout: .seconds(3)) != nil,
+                    "eth1 up again: MASTER again\n\(lab.log("n1"))")
+            }
+            try lab.lab.run(n1, ["ip", "link", "set", "eth1", "up"])
+            lab.stop("n1")
+        }
+    }
+
     @Test("a crashed VRRP process is restarted by the supervisor, which cleans up and takes over again")
     func childRestart() throws {
         let lab = try VRRPLab("restart", nodes: 1)

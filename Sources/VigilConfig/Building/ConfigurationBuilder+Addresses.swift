@@ -35,6 +35,9 @@ extension ConfigurationBuilder {
                 return next
             }
             while valid, let option = options.popFirst() {
+                if statement.name != "static_ipaddress" {
+                    reportSupport(option.text, as: option.text, in: "virtual_ipaddress item", option.location)
+                }
                 switch option.text {
                 case "dev":
                     address.device = value(option)?.text

@@ -81,6 +81,10 @@ extension ConfigurationBuilder {
                     file.weight = weight
                     file.reverse = reverse ?? false
                 }
+            case "host":
+                // Reported as not supported; its lines are checked against the schema all the same.
+                _ = known(child.block ?? [], in: .virtualServerRealServerSmtpCheckHost, reportingSupport: false)
+                checker.otherSettings.append(setting(child))
             default: checker.otherSettings.append(setting(child))
             }
         }

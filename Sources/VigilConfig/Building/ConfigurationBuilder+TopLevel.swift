@@ -26,11 +26,28 @@ extension ConfigurationBuilder {
                 buildVirtualServer(statement)
             case "SSL":
                 buildSSL(statement)
+            case "net_namespace":
+                configuration.networkNamespace = word(statement, "the name of a network namespace")
             default:
                 // Blocks and keywords Vigil keeps as written: garp_group, bfd_instance, track_group,
                 // linkbeat_interfaces, interface_up_down_delays, net_namespace, instance, use_pid_dir, ...
-                keep(statement, into: &configuration.otherSettings)
+                var kept = [Setting]()
+                keep(statement, schema: BlockSchema.keepalived[name]?.children, into: &kept)
+                configuration.otherSettings += kept
             }
+        }
+    }
+
+    /// Keeps a block Vigil does not act on (its keyword was reported): its lines are still checked against the
+    /// schema, so a misspelt keyword inside is reported too.
+    mutating func keep(_ statement: Statement, schema: BlockSchema?, into settings: inout [Setting]) {
+        guard let schema, let block = statement.block else {
+            keep(statement, into: &settings)
+            return
+        }
+        settings.append(setting(statement))
+        for (_, child) in known(block, in: schema, reportingSupport: false) {
+            keep(child, schema: schema[child.name]?.children, into: &settings)
         }
     }
 

@@ -29,12 +29,15 @@ extension ConfigurationBuilder {
                 var family: IPAddress.Family?
                 if item.arguments.count > 1 { family = item.arguments[1].text == "inet6" ? .ipv6 : .ipv4 }
                 group.entries.append(.firewallMark(UInt32(mark), family: family))
+                reportSupport("virtual_server_group", as: "virtual_server_group", in: "top level", item.location, except: true)
                 continue
             }
             guard let range = addressRange(item.keyword) else { continue }
             var port: UInt16?
             if let portToken = item.arguments.first, let value = self.port(portToken, keyword: "port"), value != 0 {
                 port = value
+            } else {
+                reportSupport("virtual_server_group", as: "virtual_server_group", in: "top level", item.location, except: true)
             }
             group.entries.append(.addresses(first: range.first, last: range.last, port: port))
         }
@@ -100,6 +103,8 @@ extension ConfigurationBuilder {
                 return
             }
             serviceAddress = .firewallMark(UInt32(mark))
+            reportSupport(
+                "virtual_server", as: "virtual_server", in: "top level", statement.location, except: true)
         case "group":
             guard arguments.count > 1 else {
                 error(.missingArgument, first.location, "`group` needs the name of a virtual_server_group")
@@ -118,6 +123,7 @@ extension ConfigurationBuilder {
         var realServerStatements = [Statement]()
         var protocolLocation: SourceLocation?
         for (keyword, child) in known(statement.block ?? [], in: .virtualServer) {
+            server.keywordLocations[keyword] = child.location
             switch keyword {
             case "ip_family":
                 switch child.arguments.first?.text {
@@ -245,6 +251,7 @@ extension ConfigurationBuilder {
         var own = InheritedCheckerSettings()
         var checkerStatements = [(String, Statement)]()
         for (keyword, child) in known(statement.block ?? [], in: .virtualServerRealServer) {
+            real.keywordLocations[keyword] = child.location
             switch keyword {
             case "weight": if let value = integer(child, 0...Int(Int32.max)) { real.weight = value }
             case "lvs_method": if let method = forwardingMethod(child) { real.forwardingMethod = method }

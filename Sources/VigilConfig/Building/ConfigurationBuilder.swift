@@ -31,7 +31,11 @@ struct ConfigurationBuilder {
 
     /// The statements of a block that the schema knows, each with its schema entry and its canonical name.
     /// Everything else is reported and dropped.
-    mutating func known(_ statements: [Statement], in schema: BlockSchema) -> [(name: String, statement: Statement)] {
+    /// `reportingSupport`: false inside a block whose own keyword was reported as not supported (one warning for the
+    /// block, not one per line).
+    mutating func known(
+        _ statements: [Statement], in schema: BlockSchema, reportingSupport: Bool = true
+    ) -> [(name: String, statement: Statement)] {
         var result = [(name: String, statement: Statement)]()
         result.reserveCapacity(statements.count)
         for statement in statements {
@@ -46,6 +50,10 @@ struct ConfigurationBuilder {
                 report(.note, .deprecatedKeyword, statement.location, "`\(keyword.name)` is deprecated; \(advice)")
             case nil:
                 break
+            }
+            if reportingSupport {
+                reportSupport(
+                    keyword.canonicalName ?? keyword.name, as: statement.name, in: schema.context, statement.location)
             }
             switch keyword.shape {
             case .block, .list:
@@ -69,6 +77,19 @@ struct ConfigurationBuilder {
             result.append((keyword.canonicalName ?? keyword.name, statement))
         }
         return result
+    }
+
+    /// Says so when Vigil does not act on a keyword as keepalived does (`KeywordInventory`). `except`: this use is
+    /// the exception a `worksExcept` keyword names.
+    mutating func reportSupport(
+        _ canonical: String, as written: String, in context: String, _ location: SourceLocation, except: Bool = false
+    ) {
+        let support = KeywordInventory.support(canonical, in: context)
+        if except, case .worksExcept(_, let exception) = support {
+            warning(.notSupported, location, "`\(written)` is only partly supported: \(exception)")
+        } else if let diagnostic = support?.diagnostic(for: written, at: location) {
+            diagnostics.append(diagnostic)
+        }
     }
 
     private mutating func reportUnknown(_ statement: Statement, in schema: BlockSchema) {

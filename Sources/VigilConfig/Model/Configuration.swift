@@ -12,6 +12,8 @@ public struct Configuration: Hashable, Sendable {
     public var ssl: SSLSettings?
     public var virtualServerGroups: [VirtualServerGroup] = []
     public var virtualServers: [VirtualServer] = []
+    /// `net_namespace NAME`: the network namespace keepalived runs in.
+    public var networkNamespace: String?
     /// Top-level keywords other than blocks (`net_namespace`, `instance`, `use_pid_dir`, ...) and blocks Vigil
     /// keeps as written (`garp_group`, `bfd_instance`, `track_group`, `linkbeat_interfaces`, ...).
     public var otherSettings: [Setting] = []

@@ -54,6 +54,8 @@ public struct VirtualServer: Hashable, Sendable {
     public var haSuspend = false
     public var realServers: [RealServer] = []
     public var otherSettings: [Setting] = []
+    /// Where each keyword of the block was written, for diagnostics about it.
+    public var keywordLocations: [String: SourceLocation] = [:]
 
     public init(address: Address, location: SourceLocation) {
         self.address = address
@@ -86,6 +88,8 @@ public struct RealServer: Hashable, Sendable {
     public var virtualhost: String?
     public var checkers: [Checker] = []
     public var otherSettings: [Setting] = []
+    /// Where each keyword of the block was written, for diagnostics about it.
+    public var keywordLocations: [String: SourceLocation] = [:]
 
     public init(address: IPAddress, port: UInt16?, location: SourceLocation) {
         self.address = address

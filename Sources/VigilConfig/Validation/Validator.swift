@@ -361,8 +361,44 @@ struct Validator {
 
     // MARK: - Virtual servers
 
+    /// Whether the checker will balance with nftables: asked for, or no IPVS in the kernel (Vigil then falls back to
+    /// nftables). nil when unknown.
+    var balancesWithNFTables: Bool? {
+        if configuration.global.vigil.loadBalancerBackend == .nftables { return true }
+        return environment.kernelHasIPVS().map { !$0 }
+    }
+
+    /// What the nftables backend cannot do, where the file asks for it (`KeywordSupport.worksExcept`).
+    mutating func checkNFTablesLimits(_ server: VirtualServer) {
+        func report(_ keyword: String, _ written: SourceLocation?, context: String) {
+            guard let written, case .worksExcept(_, let exception) = KeywordInventory.support(keyword, in: context)
+            else { return }
+            self.report(.warning, .notSupported, written, "`\(keyword)` is only partly supported: \(exception)")
+        }
+        if !["rr", "sh"].contains(server.scheduler) {
+            report("lvs_sched", server.keywordLocations["lvs_sched"], context: "virtual_server")
+        }
+        if server.forwardingMethod != .nat {
+            report("lvs_method", server.keywordLocations["lvs_method"], context: "virtual_server")
+        }
+        if server.persistenceTimeout != nil {
+            report(
+                "persistence_timeout",
+                server.keywordLocations["persistence_timeout"] ?? server.keywordLocations["persistence_granularity"],
+                context: "virtual_server")
+        }
+        if let method = server.sorryServer?.forwardingMethod, method != .nat {
+            report("sorry_server_lvs_method", server.keywordLocations["sorry_server_lvs_method"], context: "virtual_server")
+        }
+        for real in server.realServers where real.forwardingMethod != .nat {
+            report("lvs_method", real.keywordLocations["lvs_method"], context: "real_server")
+        }
+    }
+
     mutating func checkVirtualServers() {
+        let nftables = balancesWithNFTables == true
         for server in configuration.virtualServers {
+            if nftables { checkNFTablesLimits(server) }
             if case .group(let name) = server.address,
                 !configuration.virtualServerGroups.contains(where: { $0.name == name })
             {

@@ -1,0 +1,688 @@
+/// Every keyword of keepalived 2.2.7's grammar (and Vigil's own), with what Vigil does with it: the one place that
+/// says. Keys are the block a keyword stands in (`BlockSchema.context`, or `… item` for the options of a list
+/// item) and the keyword's canonical name. `KeywordInventoryTests` holds it to the schema (nothing missing,
+/// nothing stale) and to the builder (nothing it keeps only as written is called working), and checks that
+/// docs/COMPATIBILITY.md's keyword table is `markdownTable()`'s output.
+public enum KeywordInventory {
+    public struct Entry: Sendable, Hashable {
+        public var context: String
+        public var keyword: String
+        public var support: KeywordSupport
+    }
+
+    /// What Vigil does with `keyword` in `context`, if the inventory knows it.
+    public static func support(_ keyword: String, in context: String) -> KeywordSupport? {
+        table[Key(context: context, keyword: keyword)]
+    }
+
+    struct Key: Hashable {
+        var context: String
+        var keyword: String
+    }
+
+    static let table: [Key: KeywordSupport] = {
+        var table = [Key: KeywordSupport]()
+        for entry in entries {
+            precondition(table[Key(context: entry.context, keyword: entry.keyword)] == nil, "\(entry) twice")
+            table[Key(context: entry.context, keyword: entry.keyword)] = entry.support
+        }
+        return table
+    }()
+
+    // MARK: - Wording shared by several keywords
+
+    static let noSNMP = KeywordSupport.notYet(
+        "Vigil has no SNMP agent; read the state with `vigil status --json` or the Prometheus metrics (`--metrics`)")
+    static let noDBus = KeywordSupport.notYet(
+        "Vigil has no D-Bus interface; read the state with `vigil status --json` or the Prometheus metrics")
+    static let noBFD = KeywordSupport.notYet("Vigil runs no BFD session; the block is ignored")
+    static let noVMAC = KeywordSupport.notYet(
+        "Vigil creates no virtual MAC interface: adverts and virtual addresses use the interface itself and its own MAC (gratuitous ARP moves clients to it)"
+    )
+    static let noFirewall = KeywordSupport.notYet(
+        "Vigil installs no firewall rules: traffic to the virtual addresses is accepted whatever the state (as `accept`)")
+    static let checkerTiming = "CheckerMachine (retry and timing), cascading from virtual_server and real_server"
+    static let sharedCheckerKeywords: [(String, KeywordSupport)] = [
+        ("connect_ip", .works("CheckerService: the probe's address")),
+        ("connect_port", .works("CheckerService: the probe's port")),
+        ("bindto", .works("Probes.openSocket: bind()")),
+        ("bind_port", .notYet("the probe's socket is bound to an ephemeral port")),
+        ("bind_if", .works("Probes.openSocket: SO_BINDTODEVICE")),
+        ("connect_timeout", .works("Probe: one deadline for the whole check")),
+        ("fwmark", .notYet("the probe's packets carry no firewall mark")),
+        ("retry", .works(checkerTiming)),
+        ("delay_before_retry", .works(checkerTiming)),
+        ("warmup", .works(checkerTiming)),
+        ("delay_loop", .works(checkerTiming)),
+        ("alpha", .works("CheckerMachine: starts down until its first success")),
+        ("log_all_failures", .works("CheckerService: every failure is logged")),
+    ]
+
+    // MARK: - The inventory
+
+    public static let entries: [Entry] = {
+        var entries = [Entry]()
+        func add(_ context: String, _ items: [(String, KeywordSupport)]) {
+            for (keyword, support) in items { entries.append(Entry(context: context, keyword: keyword, support: support)) }
+        }
+
+        add(
+            "top level",
+            [
+                ("global_defs", .works("GlobalDefinitions")),
+                ("vrrp_instance", .works("VRRPService, one RouterDriver and VirtualRouter each")),
+                ("vrrp_script", .works("VRRPService+Tracking: scripts run off the loop, rise/fall in ScriptHealth")),
+                ("vrrp_track_process", .works("VRRPService+Tracking: the process table read every second")),
+                ("track_file", .works("VRRPService+Tracking and CheckerService: the file read every second")),
+                ("vrrp_track_file", .works("as `track_file`")),
+                ("vrrp_sync_group", .works("SyncGroupState: MASTER together, BACKUP and FAULT spread")),
+                (
+                    "virtual_server",
+                    .worksExcept(
+                        "CheckerService: checkers, ServicePool, the load balancer",
+                        except: "`virtual_server fwmark N` is checked but not balanced")
+                ),
+                (
+                    "virtual_server_group",
+                    .worksExcept(
+                        "CheckerService: a service for every address of each range",
+                        except: "`fwmark` entries and entries without a port are not balanced")
+                ),
+                ("SSL", .works("TLSContext for SSL_GET")),
+                (
+                    "static_ipaddress",
+                    .notYet("the addresses are not added to any interface (add them with the system's network setup)")
+                ),
+                ("static_routes", .notYet("the routes are not installed (install them with the system's network setup)")),
+                ("static_rules", .notYet("the rules are not installed (install them with the system's network setup)")),
+                (
+                    "net_namespace",
+                    .refused(
+                        "Vigil would run in the namespace it was started in and put the addresses on that namespace's interfaces, so it does not start; run it with `ip netns exec NAME vigil ...` and remove `net_namespace`"
+                    )
+                ),
+                ("net_namespace_ipvs", .notYet("the load balancer is programmed in Vigil's own network namespace")),
+                ("namespace_with_ipsets", .notApplicable("Vigil uses no ipsets")),
+                (
+                    "use_pid_dir",
+                    .notApplicable("pid files are in Vigil's runtime directory (`--runtime-dir`, /run/vigil) or where -p/-r/-c say")
+                ),
+                (
+                    "instance",
+                    .notApplicable("pid files are in Vigil's runtime directory; give a second Vigil its own `--runtime-dir`")
+                ),
+                ("child_wait_time", .notApplicable("the supervisor waits up to 10 s for its children to stop")),
+                ("garp_group", .notYet("announcements are paced only by `vrrp_garp_interval` and `vrrp_gna_interval`")),
+                ("track_group", .notYet("track groups are not applied")),
+                (
+                    "linkbeat_interfaces",
+                    .notYet("links are followed through netlink events only; an interface that reports no carrier changes is not polled")
+                ),
+                (
+                    "linkbeat_use_polling",
+                    .notYet("links are followed through netlink events only; an interface that reports no carrier changes is not polled")
+                ),
+                ("interface_up_down_delays", .notYet("an interface going down or up counts at once")),
+                ("bfd_instance", noBFD),
+            ])
+
+        add(
+            "global_defs",
+            [
+                ("router_id", .works("Notifier: the mail subject's [router_id]")),
+                ("notification_email", .works("Notifier: mail")),
+                ("notification_email_from", .works("Notifier: mail")),
+                ("smtp_server", .works("Notifier: mail through SMTPClient")),
+                ("smtp_helo_name", .works("SMTPClient")),
+                ("smtp_connect_timeout", .works("SMTPClient")),
+                ("smtp_alert", .works("Notifier: VRRP and checker mail")),
+                ("smtp_alert_vrrp", .works("Notifier: VRRP mail")),
+                ("smtp_alert_checker", .works("CheckerService: real-server mail")),
+                ("no_email_faults", .works("Notifier: no mail on FAULT")),
+                ("enable_script_security", .works("ScriptLauncher and the validator: unsafe scripts are disabled")),
+                ("script_user", .works("ScriptLauncher: the default script user and group")),
+                ("startup_script", .notYet("the script is not run")),
+                ("startup_script_timeout", .notYet("the start-up script is not run")),
+                ("shutdown_script", .notYet("the script is not run")),
+                ("shutdown_script_timeout", .notYet("the shutdown script is not run")),
+                ("vrrp_version", .works("RouterDriver: the default VRRP version")),
+                ("vrrp_mcast_group4", .works("RouterDriver and VRRPSocket: the group joined and sent to")),
+                ("vrrp_mcast_group6", .works("RouterDriver and VRRPSocket: the group joined and sent to")),
+                ("vrrp_garp_master_delay", .works("VirtualRouter: the second burst of announcements")),
+                ("vrrp_garp_master_repeat", .works("VirtualRouter: announcements per burst")),
+                ("vrrp_garp_master_refresh", .works("VirtualRouter: periodic announcements while master")),
+                ("vrrp_garp_master_refresh_repeat", .works("VirtualRouter")),
+                ("vrrp_garp_lower_prio_delay", .works("VirtualRouter: announcements after a lower-priority advert")),
+                ("vrrp_garp_lower_prio_repeat", .works("VirtualRouter")),
+                ("vrrp_garp_interval", .works("VRRPService.announce: the gap between gratuitous ARPs")),
+                ("vrrp_gna_interval", .works("VRRPService.announce: the gap between neighbour advertisements")),
+                (
+                    "vrrp_min_garp",
+                    .notYet("Vigil sends `vrrp_garp_master_repeat` announcements (5) and a second burst after `vrrp_garp_master_delay` (5 s)")
+                ),
+                ("vrrp_garp_extra_if", .notYet("no periodic announcements on other interfaces")),
+                ("vrrp_vmac_garp_intvl", .notYet("no periodic announcements on other interfaces")),
+                ("vrrp_down_timer_adverts", .works("VirtualRouter: Master_Down_Interval")),
+                ("vrrp_lower_prio_no_advert", .works("VirtualRouter")),
+                ("vrrp_higher_prio_send_advert", .works("VirtualRouter (Vigil's default: on)")),
+                ("vrrp_check_unicast_src", .works("ReceivePolicy: unicast adverts from peers only")),
+                ("vrrp_skip_check_adv_addr", .works("ReceivePolicy")),
+                (
+                    "vrrp_strict",
+                    .partial(
+                        "Vigil drops adverts whose address list differs and sends no announcements on lower-priority adverts, but installs no firewall for `no_accept` and still accepts unicast peers and `preempt_delay`"
+                    )
+                ),
+                ("vrrp_startup_delay", .works("VirtualRouter: start-up delay")),
+                ("vrrp_priority", .works("VRRPService.applyScheduling: nice")),
+                ("vrrp_no_swap", .works("VRRPService.applyScheduling: mlockall")),
+                ("vrrp_rt_priority", .works("VRRPService.applyScheduling: SCHED_RR")),
+                ("vrrp_rlimit_rttime", .works("VRRPService.applyScheduling: RLIMIT_RTTIME")),
+                ("vrrp_rlimit_rtime", .works("as `vrrp_rlimit_rttime`")),
+                ("vrrp_cpu_affinity", .notYet("the VRRP process may run on any CPU")),
+                ("notify_fifo", .works("Notifier: FIFO lines")),
+                (
+                    "notify_fifo_script",
+                    .partial("started by the VRRP process, so not with a file that has no `vrrp_instance`")
+                ),
+                ("vrrp_notify_fifo", .works("Notifier: FIFO lines")),
+                ("vrrp_notify_fifo_script", .works("Notifier: started with the FIFO's path")),
+                ("vrrp_notify_priority_changes", .works("Notifier: priority lines in the FIFO")),
+                ("fifo_write_vrrp_states_on_reload", .notYet("no state lines are written on a reload")),
+                ("lvs_notify_fifo", .works("Notifier: FIFO lines of the checker")),
+                ("lvs_notify_fifo_script", .works("Notifier: started with the FIFO's path")),
+                ("dynamic_interfaces", .notYet(
+                    "an instance whose interface is missing at start stays in FAULT until a reload")),
+                ("default_interface", .notYet("it is used only by `static_ipaddress`, which Vigil does not install yet")),
+                ("disable_local_igmp", .notYet("the igmp_link_local_mcast_reports setting is left as it is")),
+                ("lvs_timeouts", .notYet("the load balancer's timeouts are left as they are")),
+                ("lvs_flush", .notYet("the load balancer is not flushed at start: Vigil replaces only what it manages")),
+                (
+                    "lvs_flush_on_stop",
+                    .notYet("on stop Vigil removes exactly the services it created, whatever this says")
+                ),
+                ("lvs_sync_daemon", .notYet("no connection synchronisation daemon is started")),
+                ("vrrp_iptables", noFirewall),
+                ("nftables", noFirewall),
+                ("nftables_priority", noFirewall),
+                ("nftables_ifindex", noFirewall),
+                ("nftables_counters", noFirewall),
+                ("nftables_ipvs", .notYet("firewall-mark virtual server groups are not built")),
+                ("nftables_ipvs_priority", .notYet("firewall-mark virtual server groups are not built")),
+                ("nftables_ipvs_start_fwmark", .notYet("firewall-mark virtual server groups are not built")),
+                ("checker_priority", .notYet("the checker process runs at normal priority")),
+                ("checker_no_swap", .notYet("the checker process's memory is not locked")),
+                ("checker_rt_priority", .notYet("the checker process runs at normal priority")),
+                ("checker_cpu_affinity", .notYet("the checker process may run on any CPU")),
+                ("checker_rlimit_rttime", .notYet("the checker process runs at normal priority")),
+                ("checker_rlimit_rtime", .notYet("the checker process runs at normal priority")),
+                ("checker_log_all_failures", .notYet("only a checker's own `log_all_failures` is applied")),
+                ("bfd_priority", .notApplicable("Vigil runs no BFD process")),
+                ("bfd_no_swap", .notApplicable("Vigil runs no BFD process")),
+                ("bfd_rt_priority", .notApplicable("Vigil runs no BFD process")),
+                ("bfd_cpu_affinity", .notApplicable("Vigil runs no BFD process")),
+                ("bfd_rlimit_rttime", .notApplicable("Vigil runs no BFD process")),
+                ("bfd_rlimit_rtime", .notApplicable("Vigil runs no BFD process")),
+                ("snmp_socket", noSNMP),
+                ("enable_traps", noSNMP),
+                ("enable_snmp_vrrp", noSNMP),
+                ("enable_snmp_rfc", noSNMP),
+                ("enable_snmp_rfcv2", noSNMP),
+                ("enable_snmp_rfcv3", noSNMP),
+                ("enable_snmp_checker", noSNMP),
+                ("enable_dbus", noDBus),
+                ("dbus_service_name", noDBus),
+                ("rs_init_notifies", .notYet("no notifications for the real servers' first state")),
+                ("no_checker_emails", .notYet("real-server changes are still mailed")),
+                ("random_seed", .notYet("`${_RANDOM}` takes Vigil's own seed")),
+                ("reload_time_file", .notYet("no reload is scheduled")),
+                ("reload_repeat", .notYet("no reload is scheduled")),
+                ("reload_file", .notYet("no file marks a reload in progress")),
+                ("include_check", .notYet("a missing include file is a warning, as without `include_check`")),
+                (
+                    "reload_check_config",
+                    .notApplicable("Vigil always checks the file before a reload and refuses one with errors (no log file is written)")
+                ),
+                ("process_names", .notApplicable("Vigil's processes keep the program's name")),
+                ("process_name", .notApplicable("Vigil's processes keep the program's name")),
+                ("vrrp_process_name", .notApplicable("Vigil's processes keep the program's name")),
+                ("checker_process_name", .notApplicable("Vigil's processes keep the program's name")),
+                ("lvs_process_name", .notApplicable("Vigil's processes keep the program's name")),
+                ("bfd_process_name", .notApplicable("Vigil runs no BFD process")),
+                ("max_auto_priority", .notApplicable("Vigil runs the VRRP loop at real-time priority from the start")),
+                ("min_auto_priority_delay", .notApplicable("Vigil runs the VRRP loop at real-time priority from the start")),
+                (
+                    "vrrp_netlink_cmd_rcv_bufs",
+                    .notApplicable("Vigil sizes its netlink sockets itself and reads the interfaces again after an overflow")
+                ),
+                ("vrrp_netlink_cmd_rcv_bufs_force", .notApplicable("Vigil sizes its netlink sockets itself")),
+                ("vrrp_netlink_monitor_rcv_bufs", .notApplicable("Vigil sizes its netlink sockets itself")),
+                ("vrrp_netlink_monitor_rcv_bufs_force", .notApplicable("Vigil sizes its netlink sockets itself")),
+                ("process_monitor_rcv_bufs", .notApplicable("Vigil reads /proc for `vrrp_track_process`")),
+                ("process_monitor_rcv_bufs_force", .notApplicable("Vigil reads /proc for `vrrp_track_process`")),
+                ("lvs_netlink_cmd_rcv_bufs", .notApplicable("Vigil sizes its netlink sockets itself")),
+                ("lvs_netlink_cmd_rcv_bufs_force", .notApplicable("Vigil sizes its netlink sockets itself")),
+                ("lvs_netlink_monitor_rcv_bufs", .notApplicable("Vigil sizes its netlink sockets itself")),
+                ("lvs_netlink_monitor_rcv_bufs_force", .notApplicable("Vigil sizes its netlink sockets itself")),
+                ("vrrp_rx_bufs_policy", .notApplicable("Vigil sizes its VRRP sockets for bursts from hundreds of routers")),
+                ("vrrp_rx_bufs_multiplier", .notApplicable("Vigil sizes its VRRP sockets for bursts from hundreds of routers")),
+                ("log_unknown_vrids", .notApplicable("Vigil logs unknown VRIDs at debug level, at most once every 10 s")),
+                ("vmac_prefix", noVMAC),
+                ("vmac_addr_prefix", noVMAC),
+                ("umask", .notApplicable("Vigil creates its files with explicit owner-only modes")),
+                ("config_save_dir", .notApplicable("`vigil config dump` shows the configuration as Vigil read it")),
+                ("tmp_config_directory", .notApplicable("Vigil reads the configuration without a temporary copy")),
+                ("data_use_instance", .notApplicable("dumps are vigil.data and vigil.stats in the runtime directory")),
+                ("vigil_lb_backend", .works("CheckerService: IPVS or nftables")),
+                ("vigil_metrics_listen", .works("MetricsPage: Prometheus metrics")),
+                ("vigil_no_realtime", .works("VRRPService.applyScheduling")),
+            ])
+
+        add("track_group", [("group", .notYet("track groups are not applied"))])
+
+        add(
+            "vrrp_sync_group",
+            [
+                ("group", .works("SyncGroupState")),
+                ("track_interface", .works("TrackedPriority for every member")),
+                ("track_script", .works("TrackedPriority for every member")),
+                ("track_file", .works("TrackedPriority for every member")),
+                ("track_process", .works("TrackedPriority for every member")),
+                ("track_bfd", noBFD),
+                ("notify_master", .works("Notifier: group scripts")),
+                ("notify_backup", .works("Notifier: group scripts")),
+                ("notify_fault", .works("Notifier: group scripts")),
+                ("notify_stop", .works("Notifier: group scripts")),
+                ("notify", .works("Notifier: group scripts")),
+                ("smtp_alert", .works("Notifier: group mail")),
+                ("global_tracking", .works("as `sync_group_tracking_weight`")),
+                ("sync_group_tracking_weight", .works("VRRPService+Tracking: group trackers keep their weights")),
+                ("notify_priority_changes", .notYet("only the members' own `notify_priority_changes` is applied")),
+            ])
+
+        add(
+            "garp_group",
+            [
+                ("garp_interval", .notYet("announcements are paced only by `vrrp_garp_interval`")),
+                ("gna_interval", .notYet("announcements are paced only by `vrrp_gna_interval`")),
+                ("interface", .notYet("garp groups are not applied")),
+                ("interfaces", .notYet("garp groups are not applied")),
+            ])
+
+        add(
+            "authentication",
+            [
+                ("auth_type", .works("PASS: ReceivePolicy (constant-time); AH: AuthenticationHeader (HMAC-MD5-96)")),
+                ("auth_pass", .works("the password (PASS) or the HMAC key (AH), 8 bytes")),
+            ])
+
+        add(
+            "vrrp_instance",
+            [
+                ("state", .works("RouterDriver: the initial state")),
+                ("interface", .works("VRRPService: the socket and the link that faults it")),
+                ("virtual_router_id", .works("VirtualRouter")),
+                ("priority", .works("VirtualRouter and TrackedPriority")),
+                ("advert_int", .works("VirtualRouter and ReceivePolicy")),
+                ("version", .works("Advertisement v2/v3")),
+                ("nopreempt", .works("VirtualRouter")),
+                ("preempt", .works("VirtualRouter")),
+                ("preempt_delay", .works("VirtualRouter")),
+                ("authentication", .works("PASS and AH (VRRPv2 over IPv4)")),
+                ("unicast_src_ip", .works("RouterDriver: the source of unicast adverts")),
+                ("unicast_peer", .works("RouterDriver: destinations; ReceivePolicy: accepted sources")),
+                ("unicast_ttl", .works("VRRPService: the TTL of unicast adverts")),
+                (
+                    "unicast_fault_no_peer",
+                    .notYet("an instance with an empty `unicast_peer` block sends multicast adverts instead of staying in FAULT")
+                ),
+                ("check_unicast_src", .works("ReceivePolicy")),
+                (
+                    "old_unicast_checksum",
+                    .partial("both checksums are accepted on receipt; Vigil always sends the RFC's")
+                ),
+                ("native_ipv6", .works("the instance's family when no address decides it")),
+                ("mcast_src_ip", .works("RouterDriver: the source of adverts")),
+                ("mcast_dst_ip", .works("RouterDriver and VRRPSocket")),
+                ("track_src_ip", .notYet("losing the source address does not put the instance in FAULT")),
+                ("vrf", .notYet("the instance runs in the default VRF")),
+                ("dont_track_primary", .notYet("the instance's interface going down still puts it in FAULT")),
+                ("track_interface", .works("TrackedPriority (netlink link events)")),
+                ("track_script", .works("TrackedPriority")),
+                ("track_file", .works("TrackedPriority (the file read every second)")),
+                ("track_process", .works("TrackedPriority (the process table read every second)")),
+                ("track_bfd", .notYet("Vigil runs no BFD session: the tracked BFD counts as up")),
+                ("virtual_ipaddress", .works("VRRPService: added while MASTER through netlink, announced")),
+                ("virtual_ipaddress_excluded", .works("VRRPService: added while MASTER, not advertised")),
+                ("virtual_routes", .notYet("the routes are not installed")),
+                ("virtual_rules", .notYet("the rules are not installed")),
+                ("promote_secondaries", .notYet("the interface's promote_secondaries setting is left as it is")),
+                ("linkbeat_use_polling", .notYet("links are followed through netlink events only")),
+                ("accept", .works("Vigil never filters traffic to its virtual addresses")),
+                ("no_accept", noFirewall),
+                ("skip_check_adv_addr", .works("ReceivePolicy")),
+                (
+                    "strict_mode",
+                    .partial(
+                        "Vigil drops adverts whose address list differs and sends no announcements on lower-priority adverts, but installs no firewall for `no_accept` and still accepts unicast peers and `preempt_delay`"
+                    )
+                ),
+                ("use_vmac", noVMAC),
+                ("use_vmac_addr", noVMAC),
+                ("vmac_xmit_base", noVMAC),
+                ("use_ipvlan", noVMAC),
+                ("garp_extra_if", .notYet("no periodic announcements on other interfaces")),
+                ("vmac_garp_intvl", .notYet("no periodic announcements on other interfaces")),
+                ("notify_master", .works("Notifier")),
+                ("notify_backup", .works("Notifier")),
+                ("notify_fault", .works("Notifier")),
+                ("notify_stop", .works("Notifier")),
+                ("notify", .works("Notifier")),
+                (
+                    "notify_deleted",
+                    .notYet("an instance removed by a reload notifies STOP, and this script is not run")
+                ),
+                ("notify_master_rx_lower_pri", .works("Notifier")),
+                ("notify_priority_changes", .works("Notifier: FIFO lines")),
+                ("smtp_alert", .works("Notifier: mail")),
+                ("garp_master_delay", .works("VirtualRouter")),
+                ("garp_master_repeat", .works("VirtualRouter")),
+                ("garp_master_refresh", .works("VirtualRouter")),
+                ("garp_master_refresh_repeat", .works("VirtualRouter")),
+                ("garp_lower_prio_delay", .works("VirtualRouter")),
+                ("garp_lower_prio_repeat", .works("VirtualRouter")),
+                ("down_timer_adverts", .works("VirtualRouter")),
+                ("lower_prio_no_advert", .works("VirtualRouter")),
+                ("higher_prio_send_advert", .works("VirtualRouter")),
+                ("lvs_sync_daemon_interface", .notYet("no connection synchronisation daemon is started")),
+                ("debug", .notApplicable("use -D for detailed logs")),
+                ("kernel_rx_buf_size", .notApplicable("Vigil sizes its VRRP sockets for bursts from hundreds of routers")),
+            ])
+
+        add(
+            "virtual_ipaddress item",
+            [
+                ("dev", .works("RouterDriver: the address goes on that interface, which the instance tracks (FAULT while it is down)")),
+                ("scope", .works("netlink: the address's scope")),
+                ("brd", .works("netlink: the broadcast address")),
+                ("broadcast", .works("netlink: the broadcast address")),
+                ("label", .works("netlink: the label")),
+                ("peer", .works("netlink: the peer address")),
+                ("preferred_lft", .works("netlink: the preferred lifetime (IPv6)")),
+                ("home", .works("netlink: IFA_F_HOMEADDRESS")),
+                ("-nodad", .works("netlink: IFA_F_NODAD (Vigil sets it for every IPv6 address, as keepalived)")),
+                ("mngtmpaddr", .works("netlink: IFA_F_MANAGETEMPADDR")),
+                ("noprefixroute", .works("netlink: IFA_F_NOPREFIXROUTE")),
+                ("autojoin", .works("netlink: IFA_F_MCAUTOJOIN")),
+                ("no_track", .works("RouterDriver: the address's interface is not tracked")),
+                ("use_vmac", noVMAC),
+                ("track_group", .notYet("track groups are not applied")),
+            ])
+
+        add(
+            "unicast_peer item",
+            [
+                ("min_ttl", .works("ReceivePolicy")),
+                ("max_ttl", .works("ReceivePolicy")),
+            ])
+
+        add(
+            "vrrp_script",
+            [
+                ("script", .works("ScriptLauncher and ChildProcess, off the loop")),
+                ("interval", .works("VRRPService+Tracking")),
+                ("timeout", .works("VRRPService+Tracking: the process group is killed")),
+                ("weight", .works("TrackedPriority")),
+                ("rise", .works("ScriptHealth")),
+                ("fall", .works("ScriptHealth")),
+                ("user", .works("ScriptLauncher")),
+                ("init_fail", .works("ScriptHealth")),
+            ])
+
+        add(
+            "vrrp_track_process",
+            [
+                ("process", .works("ProcessTable")),
+                ("param_match", .works("ProcessTable")),
+                ("weight", .works("TrackedPriority")),
+                ("quorum", .works("VRRPService+Tracking")),
+                ("quorum_max", .works("VRRPService+Tracking")),
+                ("full_command", .works("ProcessTable")),
+                ("delay", .notYet("a change counts at the next reading of /proc, within a second")),
+                ("terminate_delay", .notYet("a change counts at the next reading of /proc, within a second")),
+                ("fork_delay", .notYet("a change counts at the next reading of /proc, within a second")),
+            ])
+
+        for context in ["track_file", "vrrp_track_file"] {
+            add(
+                context,
+                [
+                    ("file", .works("read every second by VRRPService+Tracking and CheckerService")),
+                    ("weight", .works("TrackedPriority and FILE_CHECK")),
+                    (
+                        "init_file",
+                        .partial("the file is not created; FILE_CHECK uses the value while the file holds no number")
+                    ),
+                ])
+        }
+
+        add(
+            "SSL",
+            [
+                ("ca", .works("TLSContext: the server is verified")),
+                ("certificate", .works("TLSContext: the client certificate")),
+                ("key", .works("TLSContext: the client key")),
+                ("password", .notYet("an encrypted key cannot be loaded, so SSL_GET checks fail")),
+            ])
+
+        add(
+            "virtual_server",
+            [
+                ("ip_family", .works("the validator: real servers of the other family are reported")),
+                ("delay_loop", .works(checkerTiming)),
+                ("connect_timeout", .works(checkerTiming)),
+                ("retry", .works(checkerTiming)),
+                ("delay_before_retry", .works(checkerTiming)),
+                ("warmup", .works(checkerTiming)),
+                ("virtualhost", .works("HTTP_GET/SSL_GET: the Host header")),
+                (
+                    "lvs_sched",
+                    .worksExcept("the IPVS scheduler", except: "with the nftables backend, rr and sh are exact, every other scheduler is weighted round robin")
+                ),
+                (
+                    "lvs_method",
+                    .worksExcept("IPVS forwarding (NAT, DR, TUN)", except: "with the nftables backend, NAT only (destination NAT)")
+                ),
+                ("protocol", .works("the service's transport: TCP, UDP or SCTP")),
+                (
+                    "persistence_timeout",
+                    .worksExcept("IPVS persistence", except: "with the nftables backend, connections are not kept on one real server")
+                ),
+                ("persistence_granularity", .notYet("persistence is per client address (/32, /128)")),
+                ("persistence_engine", .notYet("no persistence engine is set")),
+                ("hashed", .notYet("the IPVS service gets no scheduler flags")),
+                ("flag-1", .notYet("the IPVS service gets no scheduler flags")),
+                ("flag-2", .notYet("the IPVS service gets no scheduler flags")),
+                ("flag-3", .notYet("the IPVS service gets no scheduler flags")),
+                ("sh-port", .notYet("the IPVS service gets no scheduler flags")),
+                ("sh-fallback", .notYet("the IPVS service gets no scheduler flags")),
+                ("mh-port", .notYet("the IPVS service gets no scheduler flags")),
+                ("mh-fallback", .notYet("the IPVS service gets no scheduler flags")),
+                ("ops", .notYet("one-packet scheduling is not set")),
+                ("ha_suspend", .notYet("the checkers run whether or not this node holds the address")),
+                ("alpha", .works("CheckerMachine: checkers start down")),
+                ("omega", .notYet("quorum_down is not run when Vigil stops")),
+                ("quorum", .works("ServicePool")),
+                ("hysteresis", .works("ServicePool")),
+                ("quorum_up", .works("Notifier")),
+                ("quorum_down", .works("Notifier")),
+                ("inhibit_on_failure", .works("ServicePool: weight 0 instead of removal")),
+                ("weight", .works("the real servers' default weight")),
+                ("sorry_server", .works("ServicePool: alone below quorum")),
+                ("sorry_server_inhibit", .works("ServicePool")),
+                (
+                    "sorry_server_lvs_method",
+                    .worksExcept("IPVS forwarding of the sorry server", except: "with the nftables backend, NAT only")
+                ),
+                ("smtp_alert", .works("CheckerService: real-server mail")),
+                ("snmp_name", .notApplicable("Vigil has no SNMP agent")),
+                ("real_server", .works("ServicePool member")),
+            ])
+
+        add(
+            "real_server",
+            [
+                ("weight", .works("ServicePool: the destination's weight")),
+                ("lvs_method", .worksExcept("IPVS forwarding (NAT, DR, TUN)", except: "with the nftables backend, NAT only")),
+                ("uthreshold", .notYet("no upper connection limit is set")),
+                ("lthreshold", .notYet("no lower connection limit is set")),
+                ("inhibit_on_failure", .works("ServicePool: weight 0 instead of removal")),
+                ("notify_up", .works("Notifier")),
+                ("notify_down", .works("Notifier")),
+                ("alpha", .works("CheckerMachine: checkers start down")),
+                ("retry", .works(checkerTiming)),
+                ("delay_before_retry", .works(checkerTiming)),
+                ("warmup", .works(checkerTiming)),
+                ("connect_timeout", .works(checkerTiming)),
+                ("delay_loop", .works(checkerTiming)),
+                ("smtp_alert", .works("CheckerService: real-server mail")),
+                ("virtualhost", .works("HTTP_GET/SSL_GET: the Host header")),
+                ("snmp_name", .notApplicable("Vigil has no SNMP agent")),
+                ("TCP_CHECK", .works("TCPProbe")),
+                ("HTTP_GET", .works("HTTPProbe")),
+                ("SSL_GET", .works("HTTPProbe over TLS (the system's libssl)")),
+                ("SMTP_CHECK", .works("SMTPProbe")),
+                ("UDP_CHECK", .works("DatagramProbe")),
+                ("DNS_CHECK", .works("DatagramProbe with DNSMessage")),
+                ("PING_CHECK", .works("PingProbe (raw ICMP)")),
+                ("MISC_CHECK", .works("ScriptProbe")),
+                ("FILE_CHECK", .works("CheckerService: the file read every second")),
+                (
+                    "BFD_CHECK",
+                    .refused("Vigil runs no BFD session, so this checker never comes up and its real server stays out of the pool")
+                ),
+            ])
+
+        for context in ["TCP_CHECK", "PING_CHECK", "UDP_CHECK", "DNS_CHECK", "SMTP_CHECK", "HTTP_GET", "SSL_GET"] {
+            add(context, sharedCheckerKeywords)
+        }
+        add(
+            "UDP_CHECK",
+            [
+                ("payload", .works("DatagramProbe")),
+                ("require_reply", .works("DatagramProbe")),
+                ("min_reply_length", .works("DatagramProbe")),
+                ("max_reply_length", .works("DatagramProbe")),
+            ])
+        add("DNS_CHECK", [("type", .works("DNSMessage")), ("name", .works("DNSMessage"))])
+        add(
+            "SMTP_CHECK",
+            [
+                ("helo_name", .works("SMTPProbe")),
+                ("host", .notYet("the hosts listed are not checked; write one SMTP_CHECK per host")),
+            ])
+        add(
+            "host",
+            sharedCheckerKeywords.map { ($0.0, KeywordSupport.notYet("ignored with its `host` block")) })
+        for context in ["HTTP_GET", "SSL_GET"] {
+            add(
+                context,
+                [
+                    ("nb_get_retry", .works(checkerTiming)),
+                    ("virtualhost", .works("HTTPProbe: the Host header")),
+                    ("http_protocol", .notYet("requests are sent as `GET path HTTP/1.0`")),
+                    ("enable_sni", .works("HTTPProbe: the TLS server name")),
+                    ("fast_recovery", .notYet("the normal retry rules apply")),
+                    ("url", .works("HTTPProbe: every URL must pass")),
+                ])
+        }
+        add(
+            "url",
+            [
+                ("path", .works("HTTPProbe")),
+                ("digest", .works("HTTPProbe: MD5 of the body")),
+                ("status_code", .works("HTTPProbe")),
+                ("virtualhost", .works("HTTPProbe")),
+                ("regex", .notYet("the body is not matched: the check passes on the status code and digest alone")),
+                ("regex_no_match", .notYet("the body is not matched")),
+                ("regex_options", .notYet("the body is not matched")),
+                ("regex_min_offset", .notYet("the body is not matched")),
+                ("regex_max_offset", .notYet("the body is not matched")),
+                ("regex_stack", .notYet("the body is not matched")),
+            ])
+        add(
+            "MISC_CHECK",
+            [
+                ("misc_path", .works("ScriptProbe")),
+                ("misc_timeout", .works("ScriptProbe: the process group is killed")),
+                ("misc_dynamic", .works("ScriptProbe: the exit code sets the weight")),
+                ("user", .works("ScriptLauncher")),
+                ("retry", .works(checkerTiming)),
+                ("delay_before_retry", .works(checkerTiming)),
+                ("warmup", .works(checkerTiming)),
+                ("delay_loop", .works(checkerTiming)),
+                ("alpha", .works("CheckerMachine")),
+                ("log_all_failures", .works("CheckerService")),
+            ])
+        add(
+            "FILE_CHECK",
+            [
+                ("track_file", .works("CheckerService: the file read every second")),
+                ("weight", .works("ServicePool: the weight adjustment")),
+            ])
+        let noBFDCheck = KeywordSupport.refused("ignored with its BFD_CHECK, which never comes up")
+        add("BFD_CHECK", [("name", noBFDCheck), ("alpha", noBFDCheck)])
+
+        add(
+            "bfd_instance",
+            [
+                "source_ip", "neighbor_ip", "min_rx", "min_tx", "idle_tx", "multiplier", "passive", "ttl",
+                "max_hops", "weight", "vrrp", "checker",
+            ].map { ($0, noBFD) })
+        return entries
+    }()
+}
+
+extension KeywordInventory {
+    /// Other spellings of each keyword, by context and canonical name (`lb_algo` for `lvs_sched`).
+    static let aliases: [Key: [String]] = {
+        var result = [Key: [String]]()
+        var seen = Set<ObjectIdentifier>()
+        func walk(_ block: BlockSchema) {
+            guard seen.insert(ObjectIdentifier(block)).inserted else { return }
+            for (name, keyword) in block.keywords {
+                if let canonical = keyword.canonicalName {
+                    result[Key(context: block.context, keyword: canonical), default: []].append(name)
+                }
+                if let children = keyword.children { walk(children) }
+            }
+        }
+        walk(.keepalived)
+        return result.mapValues { $0.sorted() }
+    }()
+
+    /// The inventory as docs/COMPATIBILITY.md shows it: one table, block by block, in the inventory's order.
+    public static func markdownTable() -> String {
+        var text = "| block | keyword | state | what Vigil does |\n| --- | --- | --- | --- |\n"
+        for entry in entries {
+            var keyword = "`\(entry.keyword)`"
+            if let other = aliases[Key(context: entry.context, keyword: entry.keyword)] {
+                keyword += " (" + other.map { "`\($0)`" }.joined(separator: ", ") + ")"
+            }
+            let detail = entry.support.detail.split(separator: "|", omittingEmptySubsequences: false).joined(separator: "\\|")
+            text += "| \(entry.context) | \(keyword) | \(entry.support.state) | \(detail) |\n"
+        }
+        return text
+    }
+
+    /// How many keywords have each state, for a summary line.
+    public static func counts() -> [(state: String, count: Int)] {
+        var counts = [String: Int]()
+        var order = [String]()
+        for entry in entries {
+            if counts[entry.support.state] == nil { order.append(entry.support.state) }
+            counts[entry.support.state, default: 0] += 1
+        }
+        return order.map { ($0, counts[$0]!) }
+    }
+}
