@@ -69,6 +69,8 @@ public final class CheckerService {
     /// `--metrics` or `vigil_metrics_listen`, served here only when no VRRP process runs (`servesMetrics`).
     public var metricsListen: String?
     public var servesMetrics = false
+    /// Beats for the supervisor's relay of systemd's watchdog, from this loop.
+    public var heartbeat: Heartbeat?
     var checkCounts: [CheckKey: Int] = [:]
     var balancerUpdates = 0
     var balancerFailures = 0
@@ -130,6 +132,7 @@ public final class CheckerService {
         }
         publishMetrics()
         systemd.notify("READY=1")
+        heartbeat?.start(on: loop)
         loop.run()
         return 0
     }

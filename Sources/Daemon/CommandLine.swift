@@ -48,6 +48,9 @@ public struct RunOptions: Equatable, Sendable {
     public var logFile: String?
     /// Internal: which process this is (`vrrp` for the VRRP child); nil for the supervisor.
     public var role: String?
+    /// Internal: the socket a child beats on for the supervisor's watchdog relay, and how often.
+    public var heartbeatDescriptor: Int32?
+    public var heartbeatMilliseconds: Int?
     /// keepalived flags Vigil accepts but does not act on, to be mentioned once at start.
     public var ignored: [String] = []
 
@@ -198,12 +201,21 @@ extension VigilCommand {
             let name = String(body.prefix { $0 != "=" })
             var value: String? = body.contains("=") ? String(body.drop { $0 != "=" }.dropFirst()) : nil
             switch name {
-            case "runtime-dir", "role", "metrics":
+            case "runtime-dir", "role", "metrics", "heartbeat-fd", "heartbeat-ms":
                 if value == nil { value = rest.popFirst() }
                 guard let value else { throw CommandLineError(message: "--\(name) needs a value") }
                 switch name {
                 case "runtime-dir": options.runtimeDirectory = value
                 case "metrics": options.metricsListen = value
+                case "heartbeat-fd", "heartbeat-ms":
+                    guard let number = Int(value), number >= 0 else {
+                        throw CommandLineError(message: "--\(name) needs a number")
+                    }
+                    if name == "heartbeat-fd" {
+                        options.heartbeatDescriptor = Int32(number)
+                    } else {
+                        options.heartbeatMilliseconds = number
+                    }
                 default: options.role = value
                 }
                 return

@@ -2,6 +2,7 @@ import CLinux
 import Glibc
 import LinuxNet
 import Logging
+import VRRP
 
 /// The parent process: it starts the VRRP (and later the checker) process from the same binary, restarts one
 /// that dies without being asked to, and passes signals on. A crash in a child never takes the others down.
@@ -12,6 +13,8 @@ public final class Supervisor {
         public var pid: pid_t = 0
         public var restarts = 0
         public var lastStart: Int64 = 0
+        /// The supervisor's end of the child's heartbeat socket, while systemd's watchdog is on.
+        var heartbeat: Int32 = -1
 
         public init(role: String, arguments: [String]) {
             self.role = role
@@ -24,13 +27,24 @@ public final class Supervisor {
     var children: [Child]
     let respawn: Bool
     var stopping = false
+    let systemd: SystemdNotifier
+    /// Set when systemd asked for watchdog pings (WATCHDOG_USEC, WATCHDOG_PID = this process).
+    var watchdog: WatchdogRelay?
 
-    public init(executable: String, children: [Child], logger: Logger, respawn: Bool = true) {
+    public init(
+        executable: String, children: [Child], logger: Logger, respawn: Bool = true,
+        systemd: SystemdNotifier = SystemdNotifier()
+    ) {
         self.executable = executable
         self.children = children
         self.logger = logger
         self.respawn = respawn
+        self.systemd = systemd
+        if let interval = systemd.watchdogInterval { watchdog = WatchdogRelay(pingInterval: MonotonicTime(interval).nanoseconds) }
     }
+
+    /// The fd a child finds its heartbeat socket on.
+    static let heartbeatDescriptor: Int32 = 3
 
     /// Runs until SIGTERM/SIGINT and every child has ended; returns the exit code.
     public func run() -> Int32 {
@@ -45,18 +59,33 @@ public final class Supervisor {
         }
         defer { close(fd) }
         for index in children.indices { start(index) }
-        // From here on the supervisor only waits for signals: start-up's code need not stay resident.
+        // From here on the supervisor only waits for signals (and heartbeats): start-up's code need not stay
+        // resident.
         StartupPages.release()
         var info = signalfd_siginfo()
         var deadline: Int64?
+        var nextPing = monotonic()
         while !(stopping && children.allSatisfy { $0.pid == 0 }) {
-            // While stopping, wake up now and then to enforce the deadline.
-            var poll = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = Glibc.poll(&poll, 1, stopping ? 200 : -1)
+            if let relay = watchdog, monotonic() >= nextPing {
+                feedWatchdog()
+                nextPing = monotonic() + relay.pingInterval
+            }
+            var waits = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
+            for child in children where child.heartbeat >= 0 {
+                waits.append(pollfd(fd: child.heartbeat, events: Int16(POLLIN), revents: 0))
+            }
+            // While stopping, wake up now and then to enforce the deadline; with a watchdog, for the next ping.
+            var timeout: Int32 = stopping ? 200 : -1
+            if watchdog != nil {
+                let untilPing = Int32(clamping: max(0, (nextPing - monotonic()) / 1_000_000) + 1)
+                timeout = timeout < 0 ? untilPing : min(timeout, untilPing)
+            }
+            let ready = Glibc.poll(&waits, nfds_t(waits.count), timeout)
             if let deadline, monotonic() > deadline {
                 for child in children where child.pid != 0 { kill(child.pid, SIGKILL) }
             }
-            guard ready > 0, read(fd, &info, MemoryLayout<signalfd_siginfo>.size) > 0 else {
+            for wait in waits.dropFirst() where wait.revents != 0 { heartbeatReadable(wait.fd) }
+            guard ready > 0, waits[0].revents != 0, read(fd, &info, MemoryLayout<signalfd_siginfo>.size) > 0 else {
                 reap()
                 continue
             }
@@ -65,6 +94,7 @@ public final class Supervisor {
                 if !stopping {
                     stopping = true
                     deadline = monotonic() + 10_000_000_000
+                    systemd.notify("STOPPING=1")
                     for child in children where child.pid != 0 { kill(child.pid, SIGTERM) }
                 }
             case SIGHUP, SIGUSR1, SIGUSR2:
@@ -75,7 +105,38 @@ public final class Supervisor {
                 break
             }
         }
+        for index in children.indices { closeHeartbeat(index) }
         return 0
+    }
+
+    /// WATCHDOG=1 when every child's loop beat lately; otherwise nothing (systemd then restarts the service), and
+    /// a log line naming the silent ones.
+    func feedWatchdog() {
+        guard var relay = watchdog else { return }
+        switch relay.decide(at: monotonic()) {
+        case .ping:
+            systemd.notify("WATCHDOG=1")
+        case .withhold(let silent, let newlySilent):
+            if !newlySilent.isEmpty {
+                logger.error(
+                    "\(newlySilent.joined(separator: " and ")) child process has not reported for \(relay.allowedSilence / 1_000_000) ms; not feeding systemd's watchdog while \(silent.joined(separator: " and ")) stays silent"
+                )
+            }
+        }
+        watchdog = relay
+    }
+
+    func heartbeatReadable(_ descriptor: Int32) {
+        guard let index = children.firstIndex(where: { $0.heartbeat == descriptor }) else { return }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        var got = false
+        while read(descriptor, &buffer, buffer.count) > 0 { got = true }
+        if got { watchdog?.beat(children[index].role, at: monotonic()) }
+    }
+
+    func closeHeartbeat(_ index: Int) {
+        if children[index].heartbeat >= 0 { close(children[index].heartbeat) }
+        children[index].heartbeat = -1
     }
 
     func monotonic() -> Int64 {
@@ -85,7 +146,7 @@ public final class Supervisor {
     }
 
     func start(_ index: Int) {
-        let arguments = [executable] + children[index].arguments
+        var arguments = [executable] + children[index].arguments
         var pid: pid_t = 0
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -95,15 +156,34 @@ public final class Supervisor {
         vigil_sigemptyset(&empty)
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // With systemd's watchdog on, the child beats on a socket it finds at fd 3.
+        closeHeartbeat(index)
+        var pair: [Int32] = [-1, -1]
+        if let relay = watchdog,
+            socketpair(AF_UNIX, Int32(SOCK_DGRAM.rawValue | SOCK_CLOEXEC.rawValue | SOCK_NONBLOCK.rawValue), 0, &pair)
+                == 0
+        {
+            posix_spawn_file_actions_adddup2(&actions, pair[1], Self.heartbeatDescriptor)
+            arguments += [
+                "--heartbeat-fd", String(Self.heartbeatDescriptor), "--heartbeat-ms", String(relay.beatInterval / 1_000_000),
+            ]
+        }
         let argv = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
-        let result = posix_spawn(&pid, executable, nil, &attributes, argv, environ)
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        if pair[1] >= 0 { close(pair[1]) }
         guard result == 0 else {
+            if pair[0] >= 0 { close(pair[0]) }
             logger.critical("cannot start the \(children[index].role) process: \(String(cString: strerror(result)))")
             return
         }
+        children[index].heartbeat = pair[0]
         children[index].pid = pid
         children[index].lastStart = monotonic()
+        watchdog?.started(children[index].role, at: children[index].lastStart)
         logger.info("Starting \(children[index].role) child process, pid=\(pid)")
     }
 
@@ -115,7 +195,9 @@ public final class Supervisor {
             guard pid > 0 else { return }
             guard let index = children.firstIndex(where: { $0.pid == pid }) else { continue }
             children[index].pid = 0
+            closeHeartbeat(index)
             let role = children[index].role
+            watchdog?.ended(role, at: monotonic())
             if vigil_wifsignaled(status) != 0 {
                 logger.error("\(role) child process(\(pid)) died: killed by signal \(vigil_wtermsig(status))")
             } else {

@@ -67,6 +67,8 @@ public final class VRRPService {
     var metricsServer: RequestServer?
     /// `--metrics=ADDRESS:PORT` (the command line wins over `vigil_metrics_listen`).
     public var metricsListen: String?
+    /// Beats for the supervisor's relay of systemd's watchdog, from this loop.
+    public var heartbeat: Heartbeat?
 
     public init(configuration: Configuration, logger: Logger, runtime: RuntimeDirectory) throws(SystemError) {
         self.configuration = configuration
@@ -120,21 +122,13 @@ public final class VRRPService {
         }
         applyScheduling()
         notifySystemd("READY=1\nSTATUS=\(statusLine)")
-        if let interval = systemd.watchdogInterval { keepWatchdogFed(every: interval) }
+        heartbeat?.start(on: loop)
         loop.run()
         return exitCode
     }
 
     /// systemd (Type=notify, NotifyAccess=all): start-up, reloads and a one-line status.
     func notifySystemd(_ text: String) { systemd.notify(text) }
-
-    func keepWatchdogFed(every interval: Duration) {
-        guard !stopping else { return }
-        systemd.notify("WATCHDOG=1")
-        loop.schedule(at: loop.now + MonotonicTime(interval).nanoseconds) { [unowned self] in
-            keepWatchdogFed(every: interval)
-        }
-    }
 
     /// How many instances are in which state, for systemd's STATUS= and logs.
     var statusLine: String {

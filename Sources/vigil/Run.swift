@@ -123,6 +123,7 @@ struct Run {
             do {
                 let service = try CheckerService(configuration: result.configuration, logger: logger, runtime: runtime)
                 service.metricsListen = options.metricsListen
+                service.heartbeat = heartbeat
                 service.servesMetrics = options.checkOnly || result.configuration.instances.isEmpty
                 let source = options.config
                 service.loadConfiguration = { load(source, environment: LocalEnvironment()) }
@@ -132,6 +133,14 @@ struct Run {
                 return 1
             }
         }
+    }
+
+    /// The beat a child sends the supervisor for systemd's watchdog, when the supervisor asked for one.
+    var heartbeat: Heartbeat? {
+        guard let descriptor = options.heartbeatDescriptor, let milliseconds = options.heartbeatMilliseconds else {
+            return nil
+        }
+        return Heartbeat(descriptor: descriptor, interval: .milliseconds(max(10, milliseconds)))
     }
 
     /// Runs `body` with the process's pid file in place (created safely), removing it afterwards.
@@ -153,6 +162,7 @@ struct Run {
                 let service = try VRRPService(configuration: result.configuration, logger: logger, runtime: runtime)
                 service.releaseOnStop = !options.dontReleaseVRRP
                 service.metricsListen = options.metricsListen
+                service.heartbeat = heartbeat
                 let source = options.config
                 service.loadConfiguration = { load(source, environment: LocalEnvironment()) }
                 return try service.run()

@@ -230,6 +230,84 @@ struct OperationsTests {
         #expect(lines().contains { $0.contains("STATUS=1 instance: 1 MASTER") }, "\(lines())")
     }
 
+    /// systemd's watchdog as systemd sets it up: NOTIFY_SOCKET, WATCHDOG_USEC=2 s and WATCHDOG_PID = the main
+    /// process (the shell's pid, which `exec` hands to Vigil's supervisor). The supervisor must ping at least every
+    /// half interval (sd_watchdog_enabled's advice; systemd's own limit is the whole interval), whatever the file
+    /// runs, and stop pinging while a child's loop is stuck.
+    @Test("the watchdog is fed every half interval for VRRP-only, checker-only and mixed files, and not while a loop is stuck")
+    func watchdog() throws {
+        let lab = try VRRPLab("watchdog", nodes: 1)
+        defer { lab.close() }
+        let n1 = lab.namespace("n1")
+        let listener = """
+            import socket, sys, time
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            s.bind(sys.argv[1])
+            with open(sys.argv[2], "a") as out:
+                while True:
+                    text = s.recv(4096).decode().replace("\\n", " ")
+                    out.write("%.3f %s\\n" % (time.monotonic(), text))
+                    out.flush()
+            """
+        let virtualServer = """
+            virtual_server 203.0.113.50 80 {
+                delay_loop 1
+                lb_algo rr
+                real_server 198.51.100.9 80 {
+                    TCP_CHECK {
+                        connect_timeout 1
+                    }
+                }
+            }
+
+            """
+        let files: [(String, String)] = [
+            ("vrrp", vrrpConfig(state: "MASTER", priority: 255)),
+            ("checker", virtualServer),
+            ("mixed", vrrpConfig(state: "MASTER", priority: 255) + virtualServer),
+        ]
+        for (kind, config) in files {
+            let socketPath = lab.lab.path("\(kind)-notify.sock")
+            let received = lab.lab.path("\(kind)-notify.log")
+            _ = try lab.lab.start(n1, ["/usr/bin/python3", "-c", listener, socketPath, received], log: "\(kind)-sd")
+            #expect(Lab.wait(timeout: .seconds(5)) { FileManager.default.fileExists(atPath: socketPath) } != nil)
+            let path = try lab.lab.write("\(kind).conf", config)
+            let runtime = lab.lab.path("\(kind)-run")
+            try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true)
+            let command = [
+                "export NOTIFY_SOCKET=\(socketPath) WATCHDOG_USEC=2000000 WATCHDOG_PID=$$;",
+                "exec \(try Package.vigilBinary()) -n -l -f \(path) --runtime-dir \(runtime)",
+            ].joined(separator: " ")
+            let vigil = try lab.lab.start(n1, ["sh", "-c", command], log: "\(kind)-vigil")
+            func pings() -> [Double] {
+                ((try? String(contentsOfFile: received, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+                    line in line.contains("WATCHDOG=1") ? Double(line.split(separator: " ")[0]) : nil
+                }
+            }
+            sleep(8)
+            let steady = pings()
+            #expect(steady.count >= 7, "\(kind): \(steady.count) pings in 8 s\n\(vigil.log)")
+            let gaps = zip(steady.dropFirst(), steady).map { $0 - $1 }
+            #expect(gaps.allSatisfy { $0 <= 1.25 }, "\(kind): gaps between pings \(gaps)")
+            if kind == "mixed" {
+                // Freeze the VRRP process's loop: the pings stop within the interval, and say why; they resume.
+                let pid = try String(contentsOfFile: "\(runtime)/vrrp.pid", encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+                kill(Int32(pid)!, SIGSTOP)
+                let stopped = Date()
+                sleep(4)
+                let frozen = pings().filter { $0 > steady.last! }
+                kill(Int32(pid)!, SIGCONT)
+                let afterStop = frozen.count
+                #expect(afterStop <= 3, "pings while the VRRP loop was stopped: \(frozen)")
+                #expect(vigil.log.contains("vrrp child process has not reported"), "\(vigil.log)")
+                let resumed = Lab.wait(timeout: .seconds(3)) { pings().count > steady.count + afterStop }
+                #expect(resumed != nil, "pings resume \(Date().timeIntervalSince(stopped)) s after the stop")
+            }
+            vigil.stop(signal: SIGTERM, timeout: .seconds(10))
+        }
+    }
+
     @Test("the .deb installs into a throw-away root and vigil -t runs from there")
     func debianPackage() throws {
         let lab = try VRRPLab("deb", nodes: 1)
