@@ -71,6 +71,8 @@ public final class CheckerService {
     public var servesMetrics = false
     /// Beats for the supervisor's relay of systemd's watchdog, from this loop.
     public var heartbeat: Heartbeat?
+    /// `-I` (--dont-release-ipvs) turns it off: the services stay in the kernel after Vigil stops.
+    public var releaseOnStop = true
     var checkCounts: [CheckKey: Int] = [:]
     var balancerUpdates = 0
     var balancerFailures = 0
@@ -585,7 +587,7 @@ public final class CheckerService {
             runtime.probe?.cancel()
             if let timer = runtime.timer { loop.cancel(timer) }
         }
-        backend.removeAll()
+        if releaseOnStop { backend.removeAll() }
         unlink(runtime.file(Self.metricsFileName))
         notifier.drain(timeout: .seconds(2))
         loop.stop()

@@ -15,6 +15,8 @@ public final class LogWriter: @unchecked Sendable {
         case journal
         /// A file (`-g`/`--log-file`), appended to, lines stamped as on the console.
         case file(String)
+        /// Nowhere: `-G` (no syslog) without `-l` or `-g`.
+        case discard
     }
 
     struct Line {
@@ -46,7 +48,7 @@ public final class LogWriter: @unchecked Sendable {
             // Never through a planted symlink; readable by the owner and the group only.
             let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o640)
             output = fd >= 0 ? fd : 2
-        case .console, .journal:
+        case .console, .journal, .discard:
             break
         }
         pthread_mutex_init(&mutex, nil)
@@ -137,6 +139,8 @@ public final class LogWriter: @unchecked Sendable {
             }
         case .syslog:
             line.message.withCString { vigil_syslog(Self.syslogPriority(line.level), $0) }
+        case .discard:
+            break
         }
     }
 

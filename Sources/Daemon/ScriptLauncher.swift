@@ -8,14 +8,21 @@ import VigilConfig
 public struct ScriptLauncher: Sendable {
     public let defaultCredentials: ChildProcess.Credentials?
     public let scriptSecurity: Bool
+    /// Why no script without its own user may run (`script_user` missing, or script security without
+    /// `keepalived_script`), if so: keepalived disables them rather than run them as root.
+    public let noDefaultUser: String?
     let environment = LocalEnvironment()
 
     public init(global: GlobalDefinitions) {
         scriptSecurity = global.enableScriptSecurity
         if let user = global.scriptUser {
             defaultCredentials = ChildProcess.Credentials.lookup(user: user, group: global.scriptGroup)
+            noDefaultUser = defaultCredentials == nil ? "script_user \(user) does not exist" : nil
         } else {
             defaultCredentials = ChildProcess.Credentials.lookup(user: "keepalived_script")
+            noDefaultUser =
+                defaultCredentials == nil && scriptSecurity
+                ? "keepalived_script does not exist and script_user is not set" : nil
         }
     }
 
@@ -35,6 +42,8 @@ public struct ScriptLauncher: Sendable {
                 throw Refusal(description: "user \(user) (or its group) does not exist")
             }
             credentials = found
+        } else if let noDefaultUser {
+            throw Refusal(description: "no user to run it as (\(noDefaultUser))")
         }
         let program: String
         var arguments: [String]

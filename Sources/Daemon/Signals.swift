@@ -3,8 +3,12 @@ import Glibc
 import LinuxNet
 
 public enum Signals {
+    /// keepalived's JSON dump signal (SIGRTMIN + 2) and its statistics reset (SIGRTMAX - 1).
+    public static let json = vigil_sigrtmin() + 2
+    public static let statsClear = vigil_sigrtmax() - 1
+
     /// The signals Vigil's processes read from a signalfd.
-    public static let handled: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD]
+    public static let handled: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD, json, statsClear]
 
     public static func set(_ signals: [Int32] = handled) -> sigset_t {
         var set = sigset_t()
@@ -18,7 +22,7 @@ public enum Signals {
     public static func watch(
         on loop: EventLoop, _ handler: @escaping (Int32) -> Void
     ) throws(SystemError) -> FileDescriptor {
-        var blocked = set([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2])
+        var blocked = set([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, json, statsClear])
         pthread_sigmask(SIG_BLOCK, &blocked, nil)
         let fd = try system("signalfd") { signalfd(-1, &blocked, Int32(SFD_NONBLOCK | SFD_CLOEXEC)) }
         let descriptor = FileDescriptor(fd)

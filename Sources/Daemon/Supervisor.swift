@@ -50,7 +50,7 @@ public final class Supervisor {
     public func run() -> Int32 {
         var set = sigset_t()
         vigil_sigemptyset(&set)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD] { vigil_sigaddset(&set, signal) }
+        for signal in Signals.handled { vigil_sigaddset(&set, signal) }
         pthread_sigmask(SIG_BLOCK, &set, nil)
         let fd = signalfd(-1, &set, Int32(SFD_CLOEXEC))
         guard fd >= 0 else {
@@ -97,7 +97,7 @@ public final class Supervisor {
                     systemd.notify("STOPPING=1")
                     for child in children where child.pid != 0 { kill(child.pid, SIGTERM) }
                 }
-            case SIGHUP, SIGUSR1, SIGUSR2:
+            case SIGHUP, SIGUSR1, SIGUSR2, Signals.json, Signals.statsClear:
                 for child in children where child.pid != 0 { kill(child.pid, Int32(info.ssi_signo)) }
             case SIGCHLD:
                 reap()

@@ -45,6 +45,10 @@ public final class VRRPService {
     var stopping = false
     /// `-V` (--dont-release-vrrp): leave the addresses in place on exit.
     public var releaseOnStop = true
+    /// `-X` (--release-vips): leaving MASTER removes every configured address, also those Vigil did not add.
+    public var releaseEveryAddress = false
+    /// `-a` (--address-monitoring): log every address the kernel adds or removes.
+    public var addressMonitoring = false
     var notifier: Notifier
     var launcher: ScriptLauncher
     /// `vrrp_script`s in use, by name.
@@ -235,6 +239,13 @@ public final class VRRPService {
                 writeStats()
             case SIGUSR1:
                 writeData()
+            case Signals.json:
+                writeJSON()
+            case Signals.statsClear:
+                for driver in drivers { driver.counters = Counters() }
+                unknownVirtualRouters = 0
+                malformedPackets = 0
+                logger.info("Cleared VRRP statistics on signal")
             case SIGHUP:
                 notifySystemd("RELOADING=1\nMONOTONIC_USEC=\(loop.now / 1000)")
                 reload()
@@ -282,7 +293,14 @@ public final class VRRPService {
                     logger.info("Netlink reports \(link.name) \(link.isUp ? "up" : "down")")
                     touched.insert(link.index)
                 }
-                if case .address(let address, _) = event { touched.insert(address.index) }
+                if case .address(let address, let removed) = event {
+                    touched.insert(address.index)
+                    if addressMonitoring {
+                        logger.info(
+                            "Netlink reports \(address.prefix) \(removed ? "removed from" : "added to") \(table.link(index: address.index)?.name ?? "interface \(address.index)")"
+                        )
+                    }
+                }
             }
             guard !touched.isEmpty else { continue }
             primaryAddresses = primaryAddresses.filter { !touched.contains($0.key.index) }
@@ -534,6 +552,14 @@ public final class VRRPService {
     }
 
     func removeAddresses(_ driver: RouterDriver) {
+        if releaseEveryAddress {
+            // -X: also what was there before Vigil added it (keepalived's --release-vips).
+            let owned = Set(driver.owned.map { "\($0.index) \($0.prefix)" })
+            for address in driver.interfaceAddresses(resolve: { table.link(named: $0)?.index }, tag: 0)
+            where !owned.contains("\(address.index) \(address.prefix)") {
+                driver.owned.append(address)
+            }
+        }
         for address in driver.owned {
             do {
                 let outcome = try netlink.changeAddress(add: false, address, protocol: nil)
@@ -667,6 +693,16 @@ public final class VRRPService {
             logger.info("Printing VRRP stats for process(\(getpid())) on signal")
         } catch {
             logger.error("cannot write stats: \(error)")
+        }
+    }
+
+    /// keepalived's JSON signal (SIGRTMIN + 2): the state as `vigil status --json` gives it, in vigil.json.
+    func writeJSON() {
+        do {
+            try runtime.write("vigil.json", contents: statusReport().json)
+            logger.info("Printing VRRP as json for process(\(getpid())) on signal")
+        } catch {
+            logger.error("cannot write vigil.json: \(error)")
         }
     }
 

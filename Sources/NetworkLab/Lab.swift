@@ -97,10 +97,54 @@ public final class Lab: @unchecked Sendable {
         try veth(interface, in: namespace, peer: port, in: hub)
         try Command.run(["ip", "-n", hub, "link", "set", port, "master", bridge])
         // No duplicate address detection delays: the lab's addresses are unique by construction.
-        try Command.run(["ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.\(interface).accept_dad=0"])
+        try Self.writeSysctl(in: namespace, "net/ipv6/conf/\(interface)/accept_dad", "0")
         for address in addresses {
             try Command.run(["ip", "-n", namespace, "addr", "add", address, "dev", interface])
         }
+    }
+
+    /// Writes a sysctl of a namespace (`net/ipv6/conf/eth0/accept_dad`) from a thread that joins the namespace, so the
+    /// lab needs no `sysctl` program (a minimal Debian has none).
+    public static func writeSysctl(in namespace: String, _ key: String, _ value: String) throws(CommandError) {
+        final class Job: @unchecked Sendable {
+            let namespace: String
+            let path: String
+            let value: String
+            var failure: String?
+            init(namespace: String, path: String, value: String) {
+                self.namespace = namespace
+                self.path = path
+                self.value = value
+            }
+        }
+        let job = Job(namespace: namespace, path: "/proc/sys/\(key)", value: value)
+        var thread = pthread_t()
+        let box = Unmanaged.passRetained(job).toOpaque()
+        pthread_create(
+            &thread, nil,
+            { argument in
+                let job = Unmanaged<Job>.fromOpaque(argument!).takeRetainedValue()
+                let handle = open("/run/netns/\(job.namespace)", O_RDONLY | O_CLOEXEC)
+                guard handle >= 0, setns(handle, vigil_clone_newnet()) == 0 else {
+                    job.failure = "cannot enter namespace \(job.namespace): \(String(cString: strerror(errno)))"
+                    if handle >= 0 { Glibc.close(handle) }
+                    return nil
+                }
+                Glibc.close(handle)
+                let fd = open(job.path, O_WRONLY | O_CLOEXEC)
+                guard fd >= 0 else {
+                    job.failure = "cannot open \(job.path): \(String(cString: strerror(errno)))"
+                    return nil
+                }
+                let bytes = Array(job.value.utf8)
+                if Glibc.write(fd, bytes, bytes.count) != bytes.count {
+                    job.failure = "cannot write \(job.path): \(String(cString: strerror(errno)))"
+                }
+                Glibc.close(fd)
+                return nil
+            }, box)
+        pthread_join(thread, nil)
+        if let failure = job.failure { throw CommandError(arguments: ["sysctl", key], reason: failure) }
     }
 
     @discardableResult

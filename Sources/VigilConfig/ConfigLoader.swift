@@ -5,6 +5,8 @@ public enum ConfigLoader {
         public var randomSeed: UInt64
         public var fileSystem: any ConfigFileSystem
         public var environment: any ValidationEnvironment
+        /// `-e`/`--all-config`: a missing include is reported as `includet` would report it.
+        public var allIncludesRequired = false
 
         public init(
             configID: String, randomSeed: UInt64 = 0x5eed, fileSystem: any ConfigFileSystem = LocalFileSystem(),
@@ -48,7 +50,10 @@ public enum ConfigLoader {
     }
 
     private static func preprocessorOptions(_ options: Options) -> Preprocessor.Options {
-        Preprocessor.Options(configID: options.configID, randomSeed: options.randomSeed, fileSystem: options.fileSystem)
+        var preprocessor = Preprocessor.Options(
+            configID: options.configID, randomSeed: options.randomSeed, fileSystem: options.fileSystem)
+        preprocessor.allIncludesRequired = options.allIncludesRequired
+        return preprocessor
     }
 
     private static func finish(_ lines: [LogicalLine], _ preprocessing: [Diagnostic], _ options: Options) -> Result {

@@ -52,6 +52,8 @@ extension Diagnostic {
         public static let familyMismatch: Code = "family-mismatch"
         public static let passwordTooLong: Code = "password-too-long"
         public static let scriptSecurity: Code = "script-security"
+        /// A script with no user to run as (keepalived disables it; `-t` exits 5, not 6).
+        public static let scriptUser: Code = "script-user"
         public static let scriptMissing: Code = "script-missing"
         public static let noEffect: Code = "no-effect"
     }

@@ -8,10 +8,28 @@ struct Run {
     let options: RunOptions
 
     func main() -> Int32 {
+        if let mask = options.umask { umask(mode_t(mask)) }
+        for warning in options.warnings { printError(warning) }
+        if !options.unexpectedArguments.isEmpty {
+            // keepalived prints these on standard output, each word followed by a space, and carries on.
+            print("Unexpected argument(s): " + options.unexpectedArguments.map { $0 + " " }.joined())
+        }
         if options.configTest {
+            if let path = options.configTestLog {
+                let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o640)
+                guard fd >= 0 else {
+                    printError("Unable to open config-test log file \(path) \(errno) - \(String(cString: strerror(errno)))")
+                    return 1
+                }
+                dup2(fd, 2)
+                close(fd)
+            }
             let result = load(options.config, environment: LocalEnvironment())
             printDiagnostics(result.diagnostics)
-            return result.configTestExitCode
+            var code = result.configTestExitCode
+            // keepalived counts a bad -S or -u as a configuration error.
+            if !options.warnings.isEmpty && code == 0 { code = 5 }
+            return code
         }
         // Before any thread exists: the signals the daemon handles through signalfd stay blocked in every thread,
         // or a helper thread would take them (and die of SIGTERM, or swallow SIGCHLD).
@@ -21,12 +39,14 @@ struct Run {
             destination = .file(file)
         } else if options.logConsole {
             destination = getenv("JOURNAL_STREAM") != nil ? .journal : .console
+        } else if options.noSyslog {
+            destination = .discard
         } else {
-            destination = .syslog(facility: Self.facility(options.logFacility))
+            destination = .syslog(facility: options.logFacility.flatMap(VigilCommand.syslogFacility) ?? LOG_DAEMON)
         }
         let writer = LogWriter(destination: destination, identity: options.role.map { "Vigil_\($0)" } ?? "Vigil")
         let logger = Logger(label: "vigil") { _ in
-            VigilLogHandler(writer: writer, level: options.logDetail ? .debug : .info)
+            VigilLogHandler(writer: writer, level: options.logDetail > 0 ? .debug : .info)
         }
         defer { writer.flush() }
         let runtime = RuntimeDirectory(path: options.runtimeDirectory)
@@ -49,21 +69,21 @@ struct Run {
         }
     }
 
-    static func facility(_ number: Int?) -> Int32 {
-        guard let number, (0...7).contains(number) else { return LOG_DAEMON }
-        return (16 + Int32(number)) << 3  // LOG_LOCAL0 + n
-    }
-
     /// The arguments a child gets: the same configuration and logging, and its role.
     func childArguments(role: String) -> [String] {
         var arguments = ["-f", options.config.file, "--role", role, "--runtime-dir", options.runtimeDirectory]
         if let id = options.config.configID { arguments += ["-i", id] }
+        if options.config.allIncludesRequired { arguments.append("-e") }
         if options.logConsole { arguments.append("-l") }
-        if options.logDetail { arguments.append("-D") }
-        if let facility = options.logFacility { arguments += ["-S", String(facility)] }
+        arguments += Array(repeating: "-D", count: options.logDetail)
+        if let facility = options.logFacility { arguments += ["-S", facility] }
+        if options.noSyslog { arguments.append("-G") }
         if options.dontReleaseVRRP { arguments.append("-V") }
+        if options.releaseVIPs { arguments.append("-X") }
+        if options.dontReleaseIPVS { arguments.append("-I") }
+        if options.addressMonitoring { arguments.append("-a") }
         if let metrics = options.metricsListen { arguments += ["--metrics", metrics] }
-        if let file = options.logFile { arguments += ["--log-file", file] }
+        if let file = options.logFile { arguments += ["--log-file=\(file)"] }
         if let pid = options.vrrpPidFile, role == "vrrp" { arguments += ["-r", pid] }
         if let pid = options.checkersPidFile, role == "checker" { arguments += ["-c", pid] }
         return arguments
@@ -79,10 +99,11 @@ struct Run {
             }
         }
         if result.diagnostics.contains(where: { $0.severity == .fatal }) { return 4 }
-        if let namespace = result.configuration.networkNamespace {
+        if let namespace = options.networkNamespace ?? result.configuration.networkNamespace {
             // Running in this namespace would put the addresses on the wrong interfaces (KeywordInventory).
+            let written = options.networkNamespace != nil ? "-s \(namespace)" : "net_namespace \(namespace)"
             logger.critical(
-                "net_namespace \(namespace) is not supported yet: start Vigil inside it (ip netns exec \(namespace) vigil ...) and remove net_namespace; not starting"
+                "\(written) is not supported yet: start Vigil inside it (ip netns exec \(namespace) vigil ...) and remove \(options.networkNamespace != nil ? "-s" : "net_namespace"); not starting"
             )
             return 1
         }
@@ -99,14 +120,19 @@ struct Run {
         }
         defer { RuntimeDirectory.removePidFile(pidPath) }
         logger.info("Starting Vigil \(VigilVersion.number)")
-        if !options.ignored.isEmpty {
-            logger.notice("accepted but not acted on: \(options.ignored.map { "--\($0)" }.joined(separator: " "))")
+        for ignored in options.ignored { logger.notice("accepted but not acted on: \(ignored)") }
+        if options.dumpConfiguration {
+            for line in ConfigurationDump.render(result.configuration).text().split(separator: "\n") {
+                logger.info("\(line)")
+            }
         }
+        let core = CoreDumps(enabled: options.coreDump, pattern: options.coreDumpPattern, logger: logger)
+        defer { core.restore() }
         var children = [Supervisor.Child]()
-        if !options.checkOnly && !result.configuration.instances.isEmpty {
+        if !options.checkOnly && (options.allChildren || !result.configuration.instances.isEmpty) {
             children.append(Supervisor.Child(role: "vrrp", arguments: childArguments(role: "vrrp")))
         }
-        if !options.vrrpOnly && !result.configuration.virtualServers.isEmpty {
+        if !options.vrrpOnly && (options.allChildren || !result.configuration.virtualServers.isEmpty) {
             children.append(Supervisor.Child(role: "checker", arguments: childArguments(role: "checker")))
         }
         let supervisor = Supervisor(
@@ -124,6 +150,7 @@ struct Run {
                 let service = try CheckerService(configuration: result.configuration, logger: logger, runtime: runtime)
                 service.metricsListen = options.metricsListen
                 service.heartbeat = heartbeat
+                service.releaseOnStop = !options.dontReleaseIPVS
                 service.servesMetrics = options.checkOnly || result.configuration.instances.isEmpty
                 let source = options.config
                 service.loadConfiguration = { load(source, environment: LocalEnvironment()) }
@@ -161,6 +188,8 @@ struct Run {
             do {
                 let service = try VRRPService(configuration: result.configuration, logger: logger, runtime: runtime)
                 service.releaseOnStop = !options.dontReleaseVRRP
+                service.releaseEveryAddress = options.releaseVIPs
+                service.addressMonitoring = options.addressMonitoring
                 service.metricsListen = options.metricsListen
                 service.heartbeat = heartbeat
                 let source = options.config

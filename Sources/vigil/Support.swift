@@ -28,8 +28,9 @@ func printError(_ text: String) {
 func load(_ source: ConfigSource, environment: any ValidationEnvironment = OfflineEnvironment()) -> ConfigLoader.Result
 {
     var system = SystemRandomNumberGenerator()
-    let options = ConfigLoader.Options(
+    var options = ConfigLoader.Options(
         configID: source.configID ?? defaultConfigID(), randomSeed: system.next(), environment: environment)
+    options.allIncludesRequired = source.allIncludesRequired
     return ConfigLoader.load(path: source.file, options: options)
 }
 

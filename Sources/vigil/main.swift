@@ -6,15 +6,22 @@ let command: VigilCommand
 do {
     command = try VigilCommand.parse(Array(CommandLine.arguments.dropFirst()))
 } catch {
-    printError("vigil: \(error)")
+    printError("\(error)")
     exit(1)
 }
 
 switch command {
-case .help:
-    print(VigilCommand.usage)
+case .help(let topic):
+    // keepalived prints its help and version on standard error; subcommands' help goes to standard output.
+    if topic == .daemon { printError(topic.text) } else { print(topic.text) }
 case .version:
-    print(VigilVersion.text)
+    printError(VigilVersion.text)
+case .signalNumber(let name):
+    guard let number = VigilCommand.signalNumber(name) else {
+        printError("Unknown sigfunc \(name)")
+        exit(1)
+    }
+    print(number)
 case .run(let options):
     exit(Run(options: options).main())
 case .configDump(let source, let json):
@@ -36,6 +43,8 @@ case .configTime(let source, let repetitions):
     exit(timeConfig(source, repetitions: repetitions))
 case .lab:
     exit(runLab())
+case .labProbe(let interface, let source, let target):
+    exit(labProbe(interface: interface, source: source, target: target))
 case .genhash(let arguments):
     exit(genhash(arguments))
 case .control(let request, let runtimeDirectory):

@@ -227,6 +227,46 @@ struct ValidationTests {
         #expect(load(text).configTestExitCode == 0, "without a machine to ask, scripts are not judged")
     }
 
+    @Test("with script security and no usable default user, scripts without their own user are disabled (exit 5)")
+    func noScriptUser() {
+        var environment = FakeEnvironment()
+        environment.programs["/bin/true"] = .found(path: "/usr/bin/true", unsafeComponent: nil)
+        let scripts =
+            "vrrp_script chk {\n    script /bin/true\n}\nvrrp_script mine {\n    script /bin/true\n    user root\n}\n"
+        let text =
+            scripts
+            + instance(
+                "    virtual_router_id 1\n    notify_master /bin/true\n    track_script {\n        chk\n        mine\n    }")
+        // No keepalived_script user on this machine, no script_user: keepalived refuses to fall back to root.
+        let secured = load("global_defs {\n    enable_script_security\n}\n" + text, environment: environment)
+        #expect(secured.configTestExitCode == 5, "\(secured.diagnostics)")
+        #expect(secured.codes(.error) == ["1:script-user"])
+        #expect(secured.configuration.vrrpScripts.map(\.name) == ["mine"], "a script with its own user stays")
+        #expect(secured.configuration.instances[0].trackScripts.map(\.name) == ["mine"])
+        #expect(secured.configuration.instances[0].notify.master == nil, "the notify script is disabled too")
+        // A script_user that does not exist: the same.
+        let missing = load(
+            "global_defs {\n    enable_script_security\n    script_user nobody9\n}\n" + text, environment: environment)
+        #expect(missing.configTestExitCode == 5)
+        #expect(missing.configuration.vrrpScripts.map(\.name) == ["mine"])
+        // Once keepalived_script exists, scripts run as that user.
+        var withUser = environment
+        withUser.users.insert("keepalived_script")
+        let fine = load("global_defs {\n    enable_script_security\n}\n" + text, environment: withUser)
+        #expect(fine.configTestExitCode == 0, "\(fine.diagnostics)")
+        #expect(fine.configuration.vrrpScripts.count == 2)
+    }
+
+    @Test("a missing VRRP interface stops keepalived's checks before script security: exit 5, not 6")
+    func exitCodePrecedence() {
+        var environment = FakeEnvironment()
+        environment.programs["/bin/true"] = .found(path: "/usr/bin/true", unsafeComponent: nil)
+        let rootScripts = "    virtual_router_id 1\n    notify_master /bin/true"
+        #expect(load(instance(rootScripts), environment: environment).configTestExitCode == 6)
+        let tracked = instance(rootScripts + "\n    track_interface {\n        eth3\n    }")
+        #expect(load(tracked, environment: environment).configTestExitCode == 5)
+    }
+
     @Test("a tracked script whose program does not exist is disabled with a warning, as keepalived does")
     func missingTrackScript() {
         let text =

@@ -92,11 +92,22 @@ static inline struct cmsghdr *vigil_cmsg_nxthdr(struct msghdr *message, struct c
 }
 static inline unsigned char *vigil_cmsg_data(struct cmsghdr *header) { return CMSG_DATA(header); }
 
+// MARK: namespaces
+
+// setns(2), which glibc declares only under _GNU_SOURCE.
+extern int setns(int fd, int nstype);
+#ifndef CLONE_NEWNET
+#define CLONE_NEWNET 0x40000000
+#endif
+static inline int vigil_clone_newnet(void) { return CLONE_NEWNET; }
+
 // MARK: signals
 
 static inline int vigil_sigaddset(sigset_t *set, int signal) { return sigaddset(set, signal); }
 static inline int vigil_sigemptyset(sigset_t *set) { return sigemptyset(set); }
+// SIGRTMIN and SIGRTMAX are function calls in glibc, not constants.
 static inline int vigil_sigrtmin(void) { return SIGRTMIN; }
+static inline int vigil_sigrtmax(void) { return SIGRTMAX; }
 
 // MARK: wait status
 

@@ -25,7 +25,7 @@ public struct Configuration: Hashable, Sendable {
 
     /// What a script command is run for.
     public enum ScriptPurpose: Sendable, Equatable {
-        case global, trackScript, syncGroupNotify, instanceNotify, quorum, realServerNotify, miscCheck
+        case global, trackScript, syncGroupNotify, instanceNotify, vrrpFIFO, quorum, realServerNotify, miscCheck
     }
 
     /// Calls `body` with every script command the configuration would run, and what it is for.

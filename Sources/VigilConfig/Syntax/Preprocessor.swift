@@ -13,6 +13,8 @@ public struct Preprocessor {
         /// Seeds `${_RANDOM}`.
         public var randomSeed: UInt64
         public var fileSystem: any ConfigFileSystem
+        /// `-e`/`--all-config`: every include is checked, as `includet` would check it.
+        public var allIncludesRequired = false
 
         public init(configID: String, randomSeed: UInt64 = 0x5eed, fileSystem: any ConfigFileSystem = LocalFileSystem())
         {
@@ -211,7 +213,7 @@ public struct Preprocessor {
         }
         guard !text.isEmpty else { return }
         if let (pattern, strict) = Self.includePattern(text) {
-            include(pattern, strict: strict, location)
+            include(pattern, strict: strict || options.allIncludesRequired, location)
             return
         }
         lines.append(LogicalLine(bytes: text, location: location))

@@ -1,19 +1,50 @@
 extension Validator {
-    /// Scripts that cannot be found, scripts in places others can write to, and scripts that would run as root
-    /// without `enable_script_security` (keepalived's SECURITY VIOLATION, exit code 6 under `-t`).
+    /// Scripts that cannot be found, scripts in places others can write to, scripts with no user to run as, and
+    /// scripts that would run as root without `enable_script_security` (keepalived's SECURITY VIOLATION, exit code
+    /// 6 under `-t`).
+    ///
+    /// The user, as keepalived 2.2.7 decides it: a script's own `user`, else `script_user`, else
+    /// `keepalived_script` if that user exists, else root. With `enable_script_security`, root is never the
+    /// fallback: when neither `script_user` nor `keepalived_script` can be used, every script without its own user
+    /// is removed (a tracker and a MISC_CHECK with it, as keepalived does), rather than run as root.
     mutating func checkScripts() {
         let global = configuration.global
+        let location = global.location ?? SourceLocation(file: "", line: 0)
+        var noDefaultUser: String?
         if let user = global.scriptUser, environment.userExists(user) == false {
             report(
-                .error, .unknownReference, global.location ?? SourceLocation(file: "", line: 0),
-                "script_user \(user) does not exist on this machine; create it or name an existing user")
+                .error, .scriptUser, location,
+                "script_user \(user) does not exist on this machine, so scripts without their own `user` are disabled (as keepalived does); create the user or name an existing one"
+            )
+            noDefaultUser = "script_user \(user) does not exist"
+        } else if global.scriptUser == nil, global.enableScriptSecurity,
+            environment.userExists("keepalived_script") == false
+        {
+            report(
+                .error, .scriptUser, location,
+                "with enable_script_security and no script_user, scripts run as the user keepalived_script, which does not exist here; scripts without their own `user` are disabled (as keepalived does). Create keepalived_script or set script_user"
+            )
+            noDefaultUser = "no script user: keepalived_script does not exist and script_user is not set"
         }
         let defaultUser: String? =
-            global.scriptUser
-            ?? environment.userExists("keepalived_script").map { $0 ? "keepalived_script" : "root" }
+            noDefaultUser != nil
+            ? nil
+            : global.scriptUser ?? environment.userExists("keepalived_script").map { $0 ? "keepalived_script" : "root" }
+
+        // keepalived stops validating VRRP before its script-security check when an interface a VRRP instance
+        // names is missing; its -t then reports no SECURITY VIOLATION for VRRP's scripts (exit 5, not 6).
 
         var firstRootScript: ScriptCommand?
-        func examine(_ command: ScriptCommand, user: String?, tracker: Bool) -> Bool {
+        /// Whether the command may run: false removes it (with what uses it).
+        func examine(_ command: ScriptCommand, user: String?, tracker: Bool, vrrp: Bool) -> Bool {
+            let runsAs = user ?? command.user ?? defaultUser
+            if runsAs == nil, let noDefaultUser {
+                report(
+                    .warning, .scriptUser, command.location,
+                    "\(command.program) has no user to run as (\(noDefaultUser)), so it is disabled; give it a `user` or fix script_user"
+                )
+                return false
+            }
             let program = command.needsShell ? "/bin/sh" : command.program
             switch environment.program(program) {
             case .unknown:
@@ -38,7 +69,9 @@ extension Validator {
                     )
                     return false
                 }
-                if (user ?? defaultUser) == "root" && !global.enableScriptSecurity && firstRootScript == nil {
+                if runsAs == "root" && !global.enableScriptSecurity && firstRootScript == nil
+                    && !(vrrp && vrrpInterfaceMissing)
+                {
                     firstRootScript = command
                 }
                 return true
@@ -48,10 +81,7 @@ extension Validator {
         var disabledScripts = Set<String>()
         for script in configuration.vrrpScripts {
             guard let command = script.command else { continue }
-            if !examine(command, user: script.user, tracker: true) { disabledScripts.insert(script.name) }
-        }
-        configuration.forEachScriptCommand { purpose, command in
-            if purpose != .trackScript { _ = examine(command, user: command.user, tracker: false) }
+            if !examine(command, user: script.user, tracker: true, vrrp: true) { disabledScripts.insert(script.name) }
         }
         if !disabledScripts.isEmpty {
             configuration.vrrpScripts.removeAll { disabledScripts.contains($0.name) }
@@ -62,11 +92,63 @@ extension Validator {
                 configuration.syncGroups[index].trackScripts.removeAll { disabledScripts.contains($0.name) }
             }
         }
+        var filtered = configuration
+        filtered.filterScriptCommands { purpose, command in
+            let vrrp = [.syncGroupNotify, .instanceNotify, .vrrpFIFO].contains(purpose)
+            return examine(command, user: nil, tracker: false, vrrp: vrrp)
+        }
+        configuration = filtered
         if let command = firstRootScript {
             report(
                 .error, .scriptSecurity, command.location,
                 "scripts would run as root but `enable_script_security` is not set (keepalived calls this a SECURITY VIOLATION); add `enable_script_security` and a `script_user` to global_defs"
             )
+        }
+    }
+}
+
+extension Configuration {
+    /// Keeps the script commands (other than `vrrp_script`s) for which `keep` says true and removes the others; a
+    /// MISC_CHECK whose script is removed goes with it, as in keepalived.
+    mutating func filterScriptCommands(_ keep: (ScriptPurpose, ScriptCommand) -> Bool) {
+        func filtered(_ command: ScriptCommand?, _ purpose: ScriptPurpose) -> ScriptCommand? {
+            guard let command else { return nil }
+            return keep(purpose, command) ? command : nil
+        }
+        global.startupScript = filtered(global.startupScript, .global)
+        global.shutdownScript = filtered(global.shutdownScript, .global)
+        global.notifyFIFOScript = filtered(global.notifyFIFOScript, .vrrpFIFO)
+        global.vrrpNotifyFIFOScript = filtered(global.vrrpNotifyFIFOScript, .vrrpFIFO)
+        global.lvsNotifyFIFOScript = filtered(global.lvsNotifyFIFOScript, .global)
+        func notify(_ scripts: inout NotifyScripts, _ purpose: ScriptPurpose) {
+            scripts.master = filtered(scripts.master, purpose)
+            scripts.backup = filtered(scripts.backup, purpose)
+            scripts.fault = filtered(scripts.fault, purpose)
+            scripts.stop = filtered(scripts.stop, purpose)
+            scripts.generic = filtered(scripts.generic, purpose)
+        }
+        for index in syncGroups.indices { notify(&syncGroups[index].notify, .syncGroupNotify) }
+        for index in instances.indices {
+            notify(&instances[index].notify, .instanceNotify)
+            instances[index].notifyDeleted = filtered(instances[index].notifyDeleted, .instanceNotify)
+            instances[index].notifyMasterRxLowerPriority = filtered(
+                instances[index].notifyMasterRxLowerPriority, .instanceNotify)
+        }
+        for serverIndex in virtualServers.indices {
+            virtualServers[serverIndex].quorumUp = filtered(virtualServers[serverIndex].quorumUp, .quorum)
+            virtualServers[serverIndex].quorumDown = filtered(virtualServers[serverIndex].quorumDown, .quorum)
+            for realIndex in virtualServers[serverIndex].realServers.indices {
+                var real = virtualServers[serverIndex].realServers[realIndex]
+                real.notifyUp = filtered(real.notifyUp, .realServerNotify)
+                real.notifyDown = filtered(real.notifyDown, .realServerNotify)
+                real.checkers.removeAll { checker in
+                    guard case .misc(let misc) = checker.kind, let command = misc.command else { return false }
+                    var withUser = command
+                    withUser.user = misc.user ?? command.user
+                    return !keep(.miscCheck, withUser)
+                }
+                virtualServers[serverIndex].realServers[realIndex] = real
+            }
         }
     }
 }

@@ -5,6 +5,8 @@ struct Validator {
     var configuration: Configuration
     let environment: any ValidationEnvironment
     var diagnostics: [Diagnostic] = []
+    /// An interface a VRRP instance or sync group names is missing (keepalived then skips VRRP's script check).
+    var vrrpInterfaceMissing = false
 
     static func validate(
         _ configuration: Configuration, environment: any ValidationEnvironment
@@ -20,6 +22,12 @@ struct Validator {
         _ severity: Diagnostic.Severity, _ code: Diagnostic.Code, _ location: SourceLocation, _ message: String
     ) {
         diagnostics.append(Diagnostic(severity, code, at: location, message))
+    }
+
+    /// A missing interface named by a VRRP instance or sync group.
+    mutating func reportMissingVRRPInterface(_ location: SourceLocation, _ message: String) {
+        vrrpInterfaceMissing = true
+        report(.warning, .missingInterface, location, message)
     }
 
     mutating func run() {
@@ -91,27 +99,27 @@ struct Validator {
                 "`vrrp_instance \(name)` has no `interface`; add the interface its adverts go out on")
         }
         if let interface = instance.interface, environment.interfaceExists(interface) == false {
-            report(
-                .warning, .missingInterface, instance.location(of: "interface"),
+            reportMissingVRRPInterface(
+                instance.location(of: "interface"),
                 "interface \(interface) for vrrp_instance \(name) does not exist on this machine; the instance stays in FAULT until it appears"
             )
         }
         for tracked in instance.trackInterfaces where environment.interfaceExists(tracked.name) == false {
-            report(
-                .warning, .missingInterface, tracked.location,
+            reportMissingVRRPInterface(
+                tracked.location,
                 "tracked interface \(tracked.name) of \(name) does not exist on this machine")
         }
         for address in instance.virtualAddresses + instance.excludedVirtualAddresses {
             if let device = address.device, environment.interfaceExists(device) == false {
-                report(
-                    .warning, .missingInterface, address.location,
+                reportMissingVRRPInterface(
+                    address.location,
                     "interface \(device) for the address \(address.prefix.address) does not exist on this machine")
             }
         }
         for route in instance.virtualRoutes {
             if let device = route.device, environment.interfaceExists(device) == false {
-                report(
-                    .warning, .missingInterface, route.location,
+                reportMissingVRRPInterface(
+                    route.location,
                     "interface \(device) for this route does not exist on this machine")
             }
         }
@@ -328,8 +336,8 @@ struct Validator {
             }
             group.trackScripts.removeAll { configuration.script(named: $0.name) == nil }
             for tracked in group.trackInterfaces where environment.interfaceExists(tracked.name) == false {
-                report(
-                    .warning, .missingInterface, tracked.location,
+                reportMissingVRRPInterface(
+                    tracked.location,
                     "tracked interface \(tracked.name) of sync group \(group.name) does not exist on this machine")
             }
             kept.append(group)
