@@ -315,6 +315,7 @@ extension CheckerTests {
             global_defs {
                 router_id lb
                 enable_script_security
+                script_user root
             }
             track_file tracked {
                 file \(trackedFile)
