@@ -59,7 +59,12 @@ let package = Package(
         .testTarget(name: "VigilConfigTests", dependencies: ["VigilConfig"]),
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "VigilConfig", "Checksums"]),
         .testTarget(name: "LinuxNetTests", dependencies: ["LinuxNet", "VigilConfig"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "Daemon", "VigilConfig", "VRRP", "LinuxNet", "Checksums", "CLinux", "HealthCheck", "Checkers",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "HealthCheckTests", dependencies: ["HealthCheck", "VigilConfig"]),
         .testTarget(name: "ChecksumsTests", dependencies: ["Checksums"]),
         .testTarget(

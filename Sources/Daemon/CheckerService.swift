@@ -135,7 +135,12 @@ public final class CheckerService {
         publishMetrics()
         systemd.notify("READY=1")
         heartbeat?.start(on: loop)
-        loop.run()
+        do {
+            try loop.run()
+        } catch {
+            logger.critical("the event loop failed: \(error)")
+            return 1
+        }
         return 0
     }
 

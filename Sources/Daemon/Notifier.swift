@@ -165,6 +165,16 @@ public final class Notifier: @unchecked Sendable {
         mail.drain(timeout: timeout)
     }
 
+    /// A notifier replaced by a reload: queued notifications finish (up to `timeout`), then its threads end.
+    public func close(timeout: Duration) {
+        drain(timeout: timeout)
+        ordered.close()
+        mail.close()
+    }
+
+    /// Whether both its threads have ended (after `close`).
+    public var isClosed: Bool { ordered.hasFinished && mail.hasFinished }
+
     private func run(_ script: ScriptCommand, extra: [String], timeout: Duration) {
         do {
             let process = try launcher.start(script, extra: extra)

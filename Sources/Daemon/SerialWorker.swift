@@ -1,4 +1,5 @@
 import Glibc
+import LinuxNet
 
 /// A thread that runs jobs one after another, in the order they were submitted: notifications must reach
 /// scripts, FIFOs and mail in the order the transitions happened, and never on the VRRP loop's thread.
@@ -7,17 +8,16 @@ public final class SerialWorker: @unchecked Sendable {
 
     /// Jobs beyond this many waiting are dropped and counted, so a stuck consumer cannot exhaust memory.
     public let capacity: Int
-    private var mutex = pthread_mutex_t()
-    private var condition = pthread_cond_t()
+    private let lock = ConditionLock()
     private var jobs: [Job] = []
     private var busy = false
-    public private(set) var dropped = 0
-    private var thread = pthread_t()
+    private var closing = false
+    private var finished = false
+    private var droppedJobs = 0
 
     public init(capacity: Int = 10_000) {
         self.capacity = capacity
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&condition, nil)
+        var thread = pthread_t()
         let box = Unmanaged.passRetained(self)
         pthread_create(
             &thread, nil,
@@ -29,18 +29,20 @@ public final class SerialWorker: @unchecked Sendable {
         pthread_detach(thread)
     }
 
-    /// Queues a job; returns at once. False when the queue was full and the job dropped.
+    public var dropped: Int { lock.withLock { droppedJobs } }
+
+    /// Queues a job; returns at once. False when the queue was full (or the worker closed) and the job dropped.
     @discardableResult
     public func submit(_ job: @escaping Job) -> Bool {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        guard jobs.count < capacity else {
-            dropped += 1
-            return false
+        lock.withLock {
+            guard jobs.count < capacity, !closing else {
+                droppedJobs += 1
+                return false
+            }
+            jobs.append(job)
+            lock.broadcast()
+            return true
         }
-        jobs.append(job)
-        pthread_cond_broadcast(&condition)
-        return true
     }
 
     /// Waits until every queued job has run, or `timeout` has passed; returns whether the queue emptied.
@@ -49,26 +51,37 @@ public final class SerialWorker: @unchecked Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {
-            pthread_mutex_lock(&mutex)
-            let idle = jobs.isEmpty && !busy
-            pthread_mutex_unlock(&mutex)
-            if idle { return true }
+            if lock.withLock({ jobs.isEmpty && !busy }) { return true }
             usleep(2_000)
         }
         return false
     }
 
+    /// Takes no more jobs; the thread ends once the queued ones have run.
+    public func close() {
+        lock.withLock {
+            closing = true
+            lock.broadcast()
+        }
+    }
+
+    /// Whether the thread has ended (after `close`).
+    public var hasFinished: Bool { lock.withLock { finished } }
+
     private func loop() {
         while true {
-            pthread_mutex_lock(&mutex)
-            while jobs.isEmpty { pthread_cond_wait(&condition, &mutex) }
-            let job = jobs.removeFirst()
-            busy = true
-            pthread_mutex_unlock(&mutex)
+            let job: Job? = lock.withLock {
+                while jobs.isEmpty && !closing { lock.wait() }
+                guard !jobs.isEmpty else {
+                    finished = true
+                    return nil
+                }
+                busy = true
+                return jobs.removeFirst()
+            }
+            guard let job else { return }
             job()
-            pthread_mutex_lock(&mutex)
-            busy = false
-            pthread_mutex_unlock(&mutex)
+            lock.withLock { busy = false }
         }
     }
 }

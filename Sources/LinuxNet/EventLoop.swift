@@ -4,25 +4,38 @@ import Glibc
 /// A single-threaded event loop over epoll: file descriptors that became readable, timers on CLOCK_MONOTONIC with
 /// nanosecond resolution (one timerfd armed at the earliest deadline), and work posted from other threads.
 ///
-/// Everything registered runs on the loop's thread, in order, so the VRRP state machines need no locks. Handlers
-/// must not block: anything slow goes to another thread and comes back with `post`.
+/// Everything registered runs on the loop's thread, in order, so the state machines need no locks. The rules are
+/// checked, not hoped for: every method but `post` must be called on the loop's thread (or before it runs), work
+/// handed in from another thread is `@Sendable`, and state that belongs to the loop is wrapped in `LoopBound`,
+/// which checks the thread on every access. Handlers must not block: anything slow goes to another thread and
+/// comes back with `post`. Debug builds time every callback and keep the longest (`longestCallback`).
 public final class EventLoop: @unchecked Sendable {
     public typealias Handler = () -> Void
     public struct TimerID: Hashable, Sendable {
         fileprivate let value: UInt64
     }
 
+    /// What a callback was, for the longest-callback record.
+    public enum CallbackKind: String, Sendable {
+        case descriptor, timer, posted
+    }
+
     private let epoll: FileDescriptor
     private let timerFD: FileDescriptor
     private let wakeFD: FileDescriptor
-    private var readHandlers: [Int32: Handler] = [:]
+    private var readHandlers: [Int32: (label: String, handler: Handler)] = [:]
     private var timers = TimerHeap()
-    private var timerHandlers: [UInt64: (deadline: Int64, handler: Handler)] = [:]
+    private var timerHandlers: [UInt64: (deadline: Int64, label: String, handler: Handler)] = [:]
     private var nextTimerID: UInt64 = 1
     private var armedDeadline: Int64?
     private var running = false
-    private let postedLock = Mutex()
-    private var posted: [Handler] = []
+    private let postedLock = ConditionLock()
+    private var posted: [@Sendable () -> Void] = []
+    /// The thread that runs the loop; until `run`, the thread that made it.
+    private var owner = pthread_self()
+
+    /// The longest callback so far (debug builds), its label and its kind.
+    public private(set) var longestCallback: (nanoseconds: Int64, label: String, kind: CallbackKind) = (0, "", .posted)
 
     public init() throws(SystemError) {
         epoll = FileDescriptor(try system("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) })
@@ -31,24 +44,38 @@ public final class EventLoop: @unchecked Sendable {
                 timerfd_create(CLOCK_MONOTONIC, Int32(TFD_NONBLOCK | TFD_CLOEXEC))
             })
         wakeFD = FileDescriptor(try system("eventfd") { eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC)) })
-        try add(timerFD.rawValue) { [unowned self] in self.timerFDReadable() }
-        try add(wakeFD.rawValue) { [unowned self] in self.runPosted() }
+        try add(timerFD.rawValue, label: "timers") { [unowned self] in self.timerFDReadable() }
+        try add(wakeFD.rawValue, label: "posted work") { [unowned self] in self.runPosted() }
     }
 
     public static let readable = EPOLLIN.rawValue
     public static let writable = EPOLLOUT.rawValue
 
+    /// Whether the caller is on the loop's thread.
+    public var inEventLoop: Bool { pthread_equal(pthread_self(), owner) != 0 }
+
+    /// Stops the process when called off the loop's thread: loop-bound state touched from another thread is a
+    /// data race, found here rather than in a corrupted timer heap.
+    public func preconditionInEventLoop(file: StaticString = #fileID, line: UInt = #line) {
+        precondition(inEventLoop, "called off the event loop's thread", file: file, line: line)
+    }
+
     /// Calls `handler` on the loop whenever `fd` is readable (level-triggered), or ready for `events`.
-    public func add(_ fd: Int32, events: UInt32 = EventLoop.readable, _ handler: @escaping Handler) throws(SystemError) {
+    public func add(
+        _ fd: Int32, events: UInt32 = EventLoop.readable, label: String = "descriptor",
+        _ handler: @escaping Handler
+    ) throws(SystemError) {
+        preconditionInEventLoop()
         var event = epoll_event()
         event.events = events
         event.data.fd = fd
         _ = try system("epoll_ctl(ADD)") { epoll_ctl(epoll.rawValue, EPOLL_CTL_ADD, fd, &event) }
-        readHandlers[fd] = handler
+        readHandlers[fd] = (label, handler)
     }
 
     /// Changes what a registered descriptor is watched for (readable, writable or both).
     public func change(_ fd: Int32, events: UInt32) {
+        preconditionInEventLoop()
         var event = epoll_event()
         event.events = events
         event.data.fd = fd
@@ -56,6 +83,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     public func remove(_ fd: Int32) {
+        preconditionInEventLoop()
         _ = epoll_ctl(epoll.rawValue, EPOLL_CTL_DEL, fd, nil)
         readHandlers[fd] = nil
     }
@@ -65,10 +93,11 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Calls `handler` once at `deadline` (CLOCK_MONOTONIC nanoseconds), or at once if that has passed.
     @discardableResult
-    public func schedule(at deadline: Int64, _ handler: @escaping Handler) -> TimerID {
+    public func schedule(at deadline: Int64, label: String = "timer", _ handler: @escaping Handler) -> TimerID {
+        preconditionInEventLoop()
         let id = nextTimerID
         nextTimerID += 1
-        timerHandlers[id] = (deadline, handler)
+        timerHandlers[id] = (deadline, label, handler)
         timers.push(deadline: deadline, id: id)
         // While due timers run, the timerfd is re-armed once, after them.
         if !dispatchingTimers { rearm() }
@@ -76,35 +105,59 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     public func cancel(_ timer: TimerID) {
+        preconditionInEventLoop()
         // The heap entry stays; it is skipped when it surfaces.
         timerHandlers[timer.value] = nil
     }
 
-    /// Runs `work` on the loop's thread, soon. Safe to call from any thread.
-    public func post(_ work: @escaping Handler) {
+    /// Runs `work` on the loop's thread, soon. The only method safe to call from any thread.
+    public func post(_ work: @escaping @Sendable () -> Void) {
         postedLock.withLock { posted.append(work) }
         var one: UInt64 = 1
         _ = write(wakeFD.rawValue, &one, 8)
     }
 
-    /// Runs until `stop` is called.
-    public func run() {
+    /// Runs until `stop` is called. An epoll failure other than an interruption ends the loop with the error
+    /// (retrying it would spin a real-time thread).
+    public func run() throws(SystemError) {
+        owner = pthread_self()
         running = true
         var events = [epoll_event](repeating: epoll_event(), count: 64)
         while running {
             let count = events.withUnsafeMutableBufferPointer {
                 epoll_wait(epoll.rawValue, $0.baseAddress, Int32($0.count), -1)
             }
-            if count < 0 { continue }  // EINTR
+            if count < 0 {
+                let error = vigil_errno()
+                if error == EINTR { continue }
+                running = false
+                throw SystemError("epoll_wait", errno: error)
+            }
             for index in 0..<Int(count) {
                 let fd = events[index].data.fd
-                readHandlers[fd]?()
+                if let entry = readHandlers[fd] { timed(entry.label, .descriptor, entry.handler) }
                 if !running { break }
             }
         }
     }
 
-    public func stop() { running = false }
+    public func stop() {
+        preconditionInEventLoop()
+        running = false
+    }
+
+    /// Runs a callback; in debug builds, keeps the longest.
+    @inline(__always)
+    private func timed(_ label: String, _ kind: CallbackKind, _ body: () -> Void) {
+        #if DEBUG
+            let start = monotonicNanoseconds()
+            body()
+            let elapsed = monotonicNanoseconds() - start
+            if elapsed > longestCallback.nanoseconds { longestCallback = (elapsed, label, kind) }
+        #else
+            body()
+        #endif
+    }
 
     private func timerFDReadable() {
         var expirations: UInt64 = 0
@@ -115,7 +168,7 @@ public final class EventLoop: @unchecked Sendable {
         while let (deadline, id) = timers.peek(), deadline <= now {
             timers.pop()
             guard let entry = timerHandlers.removeValue(forKey: id), entry.deadline == deadline else { continue }
-            entry.handler()
+            timed(entry.label, .timer, entry.handler)
             if !running { break }
         }
         dispatchingTimers = false
@@ -145,7 +198,25 @@ public final class EventLoop: @unchecked Sendable {
             posted.removeAll()
             return taken
         }
-        for item in work { item() }
+        for item in work { timed("posted work", .posted, item) }
+    }
+}
+
+/// A value that belongs to one event loop's thread, carried through other threads (inside a `@Sendable` closure
+/// handed to `post`) and touched again only on that loop: every access checks the thread, as NIO's `NIOLoopBound`.
+public struct LoopBound<Value>: @unchecked Sendable {
+    private let stored: Value
+    public let loop: EventLoop
+
+    public init(_ value: Value, loop: EventLoop) {
+        loop.preconditionInEventLoop()
+        stored = value
+        self.loop = loop
+    }
+
+    public var value: Value {
+        loop.preconditionInEventLoop()
+        return stored
     }
 }
 
@@ -181,19 +252,5 @@ struct TimerHeap {
             items.swapAt(parent, smallest)
             parent = smallest
         }
-    }
-}
-
-/// A plain pthread mutex, for the little state shared with other threads.
-final class Mutex: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
     }
 }

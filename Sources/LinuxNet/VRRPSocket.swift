@@ -11,6 +11,13 @@ public struct Datagram: Sendable {
     public var destination: IPAddress?
     /// IPv6 hop limit from IPV6_HOPLIMIT; IPv4 carries its TTL in the header.
     public var hopLimit: Int?
+
+    public init(bytes: ArraySlice<UInt8>, source: IPAddress, destination: IPAddress? = nil, hopLimit: Int? = nil) {
+        self.bytes = bytes
+        self.source = source
+        self.destination = destination
+        self.hopLimit = hopLimit
+    }
 }
 
 /// The raw IP protocol 112 socket of one interface and family: it receives every VRRP packet arriving there

@@ -195,7 +195,7 @@ public struct VirtualRouter: Sendable {
         }
         let begin = now + settings.startupDelay
         if isAddressOwner && wantsMaster {
-            state = .backup
+            // The owner stays in INIT through the start-up delay (usually none), then goes MASTER.
             arm(.masterDown, at: begin, &actions)
         } else {
             transition(to: .backup, reason: .startup, &actions)
@@ -211,6 +211,14 @@ public struct VirtualRouter: Sendable {
         deadlines[timer] = nil
         var actions = [Action]()
         switch (timer, state) {
+        case (.masterDown, .initialize):
+            // The address owner's start: every state change goes through `transition`, this one too.
+            if let reason = faultReason {
+                transition(to: .fault, reason: .fault(reason), &actions)
+            } else {
+                wantsMaster = true
+                becomeMaster(now: now, reason: .startup, &actions)
+            }
         case (.masterDown, .backup):
             wantsMaster = true
             guard syncAllowsMaster else {
@@ -252,7 +260,9 @@ public struct VirtualRouter: Sendable {
         faultReason = reason
         switch (wasFaulted, reason) {
         case (false, let reason?):
-            guard state != .initialize && state != .stopped else { break }
+            // Before `start`, the fault is only remembered (start goes to FAULT); after it, even an owner still in
+            // INIT through its start-up delay goes to FAULT now.
+            guard state != .stopped, state != .initialize || deadlines[.masterDown] != nil else { break }
             if state == .master {
                 actions.append(.sendAdvertisement(priority: 0))
                 leaveMaster(&actions)

@@ -75,7 +75,12 @@ func genhash(_ arguments: [String]) -> Int32 {
         outcome = result
         loop.stop()
     }
-    loop.run()
+    do {
+        try loop.run()
+    } catch {
+        printError("vigil genhash: \(error)")
+        return 1
+    }
     _ = probe
     guard let outcome, let digest = outcome.digest else {
         printError("vigil genhash: \(outcome?.detail ?? "no answer")")

@@ -186,10 +186,13 @@ struct Run {
         withPidFile(options.vrrpPidFile ?? runtime.file("vrrp.pid"), logger: logger) {
             let result = load(options.config, environment: LocalEnvironment())
             do {
-                let service = try VRRPService(configuration: result.configuration, logger: logger, runtime: runtime)
-                service.releaseOnStop = !options.dontReleaseVRRP
-                service.releaseEveryAddress = options.releaseVIPs
-                service.addressMonitoring = options.addressMonitoring
+                var serviceOptions = VRRPService.Options()
+                serviceOptions.releaseOnStop = !options.dontReleaseVRRP
+                serviceOptions.releaseEveryAddress = options.releaseVIPs
+                serviceOptions.addressMonitoring = options.addressMonitoring
+                serviceOptions.logDetail = options.logDetail > 0
+                let service = try VRRPService(
+                    configuration: result.configuration, logger: logger, runtime: runtime, options: serviceOptions)
                 service.metricsListen = options.metricsListen
                 service.heartbeat = heartbeat
                 let source = options.config

@@ -91,7 +91,7 @@ struct StartupTests {
                 .sendAdvertisement(priority: 255),
                 .addVirtualAddresses,
                 .announceAddresses(repeat: 5),
-                .stateChanged(from: .backup, to: .master, reason: .masterDown),
+                .stateChanged(from: .initialize, to: .master, reason: .startup),
                 .arm(.advertisement, at: at(1)),
                 .arm(.delayedAnnouncement, at: at(5)),
             ])

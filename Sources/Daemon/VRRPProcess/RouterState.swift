@@ -3,23 +3,38 @@ import LinuxNet
 import VRRP
 import VigilConfig
 
-/// One `vrrp_instance` at run time: its state machine, what it expects of adverts, its addresses, timers and
-/// counters. The service runs its actions; the driver only holds what they need.
-final class RouterDriver {
+/// A router's identity inside the planner, stable across reloads (an instance matched by a reload keeps it).
+struct RouterID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    let value: Int
+    static func < (lhs: RouterID, rhs: RouterID) -> Bool { lhs.value < rhs.value }
+    var description: String { "router \(value)" }
+}
+
+/// A raw VRRP socket: one per interface and family (and, for AH, a second IPv4 one for protocol 51).
+struct SocketKey: Hashable, Sendable {
+    var index: Int32
+    var family: IPAddress.Family
+    /// The IPv4 socket for protocol 51 (AH-authenticated adverts); adverts go out through the other one.
+    var authenticated = false
+}
+
+/// One `vrrp_instance` at run time, as the planner keeps it: its state machine, what it expects of adverts, where
+/// it sends them from and to, the addresses it added, its trackers and its counters. A value: the planner owns it.
+struct RouterState {
+    let id: RouterID
     private(set) var instance: VRRPInstance
     var router: VirtualRouter
     private(set) var policy: ReceivePolicy
     let family: IPAddress.Family
-    /// The interface adverts go out on.
+    /// The interface adverts go out on, once it exists.
     var interfaceIndex: Int32?
     /// Where adverts go: the multicast group, or every unicast peer.
     private(set) var destinations: [IPAddress]
     /// The configured source (`unicast_src_ip` / `mcast_src_ip`); otherwise the interface's primary address.
     private(set) var configuredSource: IPAddress?
     var counters = Counters()
-    var timers: [VirtualRouter.Timer: EventLoop.TimerID] = [:]
     var identification: UInt16 = 0
-    /// The addresses this driver added to interfaces, exactly as added, so exactly these are removed.
+    /// The addresses this router added to interfaces, exactly as added, so exactly these are removed.
     var owned: [InterfaceAddress] = []
     var lastTransition: (time: MonotonicTime, reason: VirtualRouter.Reason)?
     /// Rate limiting for rejected-packet log lines: when each kind was last logged, and how many since.
@@ -31,20 +46,34 @@ final class RouterDriver {
     var trackerFault: String?
     /// Why this router cannot run on its own account (link or trackers); its sync group adds its members'.
     var individualFault: String?
-    var group: GroupRuntime?
+    /// Its sync group's name.
+    var group: String?
     /// Whether `start` ran (a router waits for its scripts' first results).
     var started = false
-    /// AH authentication: the HMAC key, and the sequence number sent and accepted (`AuthenticationSequence`).
+    /// AH authentication: the HMAC key, and the sequence number sent and accepted.
     private(set) var authenticationKey: HMACMD5?
     var authenticationSequence = AuthenticationSequence()
 
-    init(instance: VRRPInstance, global: GlobalDefinitions) {
+    init(id: RouterID, instance: VRRPInstance, global: GlobalDefinitions) {
+        self.id = id
         self.instance = instance
         family = instance.family
         router = VirtualRouter(settings: Self.settings(instance, global))
         policy = Self.policy(instance)
         (destinations, configuredSource) = Self.endpoints(instance, global)
         authenticationKey = Self.authenticationKey(policy, instance)
+    }
+
+    /// A reload matched this router to `new` (same VRID, family, interface and source): the new settings apply,
+    /// the state stays.
+    mutating func reconfigure(_ new: VRRPInstance, global: GlobalDefinitions, now: MonotonicTime) -> [VirtualRouter
+        .Action]
+    {
+        instance = new
+        policy = Self.policy(new)
+        (destinations, configuredSource) = Self.endpoints(new, global)
+        authenticationKey = Self.authenticationKey(policy, new)
+        return router.reconfigure(Self.settings(new, global), now: now)
     }
 
     static func authenticationKey(_ policy: ReceivePolicy, _ instance: VRRPInstance) -> HMACMD5? {
@@ -54,16 +83,6 @@ final class RouterDriver {
 
     /// Whether this router's adverts carry AH (and arrive on the AH socket).
     var usesAuthenticationHeader: Bool { authenticationKey != nil }
-
-    /// A reload matched this driver to `new` (same VRID, family, interface and source): the new settings apply,
-    /// the state stays.
-    func reconfigure(_ new: VRRPInstance, global: GlobalDefinitions, now: MonotonicTime) -> [VirtualRouter.Action] {
-        instance = new
-        policy = Self.policy(new)
-        (destinations, configuredSource) = Self.endpoints(new, global)
-        authenticationKey = Self.authenticationKey(policy, new)
-        return router.reconfigure(Self.settings(new, global), now: now)
-    }
 
     static func settings(_ instance: VRRPInstance, _ global: GlobalDefinitions) -> VirtualRouter.Settings {
         let version: Advertisement.Version = instance.version == 3 ? .v3 : .v2
@@ -114,7 +133,7 @@ final class RouterDriver {
     var virtualRouterID: UInt8 { router.settings.virtualRouterID }
     var isUnicast: Bool { instance.isUnicast }
 
-    /// The advert this router sends now, for one destination.
+    /// The advert this router sends now.
     func advertisement(priority: UInt8) -> Advertisement {
         Advertisement(
             version: router.settings.version, virtualRouterID: virtualRouterID, priority: priority,
@@ -123,7 +142,7 @@ final class RouterDriver {
     }
 
     /// The next IPv4 identification: keepalived counts from 1 per instance and skips 0.
-    func nextIdentification() -> UInt16 {
+    mutating func nextIdentification() -> UInt16 {
         identification &+= 1
         if identification == 0 { identification = 1 }
         return identification

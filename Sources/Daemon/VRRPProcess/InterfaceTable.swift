@@ -5,6 +5,8 @@ import VigilConfig
 struct InterfaceTable {
     private(set) var links: [Int32: Link] = [:]
     private(set) var addresses: [Int32: [InterfaceAddress]] = [:]
+    /// Whether the host forwards IPv6 on an interface (the NA Router flag), as last read by the executor.
+    var forwarding: [Int32: Bool] = [:]
 
     func link(named name: String) -> Link? { links.values.first { $0.name == name } }
     func link(index: Int32) -> Link? { links[index] }
@@ -17,6 +19,7 @@ struct InterfaceTable {
             if removed {
                 links[link.index] = nil
                 addresses[link.index] = nil
+                forwarding[link.index] = nil
                 var gone = link
                 gone.flags = 0
                 return (gone, previous?.isUp)

@@ -1,0 +1,167 @@
+import LinuxNet
+import VRRP
+import VigilConfig
+
+/// SIGHUP: the file is read again off the loop (a large file must not delay an advert), then applied here. A file
+/// with errors changes nothing.
+extension VRRPPlanner {
+    mutating func reloadRequested() -> [Action] {
+        guard !stopping else { return [] }
+        guard !reloading else { return [.log(.warning, "reload requested while one is in progress; ignored")] }
+        reloading = true
+        return [
+            .systemd("RELOADING=1"),
+            .log(.info, "Reloading the configuration"),
+            .loadConfiguration,
+        ]
+    }
+
+    /// The executor cannot read the file again (no path to it).
+    mutating func reloadUnavailable() -> [Action] {
+        reloading = false
+        return [.log(.warning, "reload requested, but this process cannot read its configuration again")]
+    }
+
+    /// The new file, read. Errors refuse it (script security is tolerated, as at start-up: keepalived's SECURITY
+    /// VIOLATION does not stop it either); otherwise the running routers move to it.
+    mutating func configurationLoaded(_ result: ConfigLoader.Result, now: MonotonicTime) -> [Action] {
+        reloading = false
+        guard !stopping else { return [] }
+        let blocking = result.diagnostics.filter {
+            $0.severity == .fatal || ($0.severity == .error && $0.code != .scriptSecurity)
+        }
+        guard blocking.isEmpty else {
+            var actions = result.diagnostics.filter { $0.severity >= .warning }.map {
+                Action.log(.error, "reload: \($0.location): \($0.message)")
+            }
+            actions.append(
+                .log(
+                    .error,
+                    "Reload refused: the new configuration has \(blocking.count) error\(blocking.count == 1 ? "" : "s"); still running the previous one"
+                ))
+            actions.append(.systemd("READY=1\nSTATUS=reload refused: \(blocking.count) errors in the new configuration"))
+            return actions
+        }
+        var actions = apply(result.configuration, now: now)
+        actions.append(.systemd("READY=1\nSTATUS=\(statusLine)"))
+        return actions
+    }
+
+    /// Moves the running routers to `new`: matched instances keep their state and every address that is still
+    /// configured; removed instances resign (priority 0) and give their addresses up; new ones start.
+    mutating func apply(_ new: Configuration, now: MonotonicTime) -> [Action] {
+        let old = configuration
+        configuration = new
+        var actions = [Action]()
+        var unmatched = new.instances
+        var removed = [Int]()
+        var kept = 0
+        for index in routers.indices {
+            if let match = unmatched.firstIndex(where: { InstanceIdentity($0) == routers[index].identity }) {
+                actions += reconfigure(index, to: unmatched.remove(at: match), now: now)
+                kept += 1
+            } else {
+                removed.append(index)
+            }
+        }
+        for index in removed { actions += retire(index, now: now) }
+        let removedIDs = Set(removed.map { routers[$0].id })
+        routers.removeAll { removedIDs.contains($0.id) }
+        let firstNew = routers.count
+        for instance in unmatched { addRouter(instance) }
+        virtualAddresses = Self.allVirtualAddresses(new)
+        primaryAddresses.removeAll()
+        for index in firstNew..<routers.count { actions += attach(index) }
+        if old.global != new.global { actions.append(.replaceNotifier(new.global)) }
+        actions += rebuildTracking(previous: old, now: now)
+        for index in firstNew..<routers.count where !waitsForScripts(routers[index]) {
+            actions += startRouter(index, now: now)
+        }
+        let added = routers.count - firstNew
+        actions.append(
+            .log(
+                .info,
+                "Reloaded: \(kept) instance\(kept == 1 ? "" : "s") kept, \(added) added, \(removed.count) removed"))
+        return actions
+    }
+
+    /// A matched instance: new settings, and while MASTER exactly the addresses that changed move (the kept ones
+    /// never leave; the new ones are announced).
+    mutating func reconfigure(_ index: Int, to instance: VRRPInstance, now: MonotonicTime) -> [Action] {
+        let before = routers[index].interfaceAddresses(resolve: resolve, tag: Self.addressProtocol)
+        let usedAuthenticationHeader = routers[index].usesAuthenticationHeader
+        let routerActions = routers[index].reconfigure(instance, global: configuration.global, now: now)
+        var actions = run(routerActions, index, now: now)
+        if routers[index].usesAuthenticationHeader && !usedAuthenticationHeader { actions += attach(index) }
+        guard routers[index].router.state == .master else { return actions }
+        let after = routers[index].interfaceAddresses(resolve: resolve, tag: Self.addressProtocol)
+        actions += addressDifference(index, before: before, after: after)
+        return actions
+    }
+
+    /// While MASTER: addresses no longer configured go, new ones come (and are announced), the rest stay exactly
+    /// where they are.
+    mutating func addressDifference(
+        _ index: Int, before: [InterfaceAddress], after: [InterfaceAddress]
+    ) -> [Action] {
+        func key(_ address: InterfaceAddress) -> String { "\(address.index) \(address.prefix)" }
+        let wanted = Set(after.map(key))
+        let present = Set(before.map(key))
+        let id = routers[index].id
+        var actions = [Action]()
+        for address in routers[index].owned where !wanted.contains(key(address)) {
+            actions.append(.changeAddress(id, address, add: false))
+        }
+        routers[index].owned.removeAll { !wanted.contains(key($0)) }
+        let arriving = after.filter { !present.contains(key($0)) }
+        guard !arriving.isEmpty else { return actions }
+        for address in arriving { actions.append(.changeAddress(id, address, add: true)) }
+        // Only the new addresses are announced; the kept ones never left.
+        if let announcement = announcement(
+            index, rounds: routers[index].router.settings.garp.masterRepeat,
+            only: Set(arriving.map(\.prefix.address)))
+        {
+            actions.append(.announce(announcement))
+        }
+        return actions
+    }
+
+    /// A removed instance: a master resigns with priority 0 and gives its addresses up; it leaves its sockets.
+    mutating func retire(_ index: Int, now: MonotonicTime) -> [Action] {
+        var actions = run(routers[index].router.stop(now: now), index, now: now)
+        actions += detach(routers[index].id)
+        return actions
+    }
+
+    /// Scripts whose definition did not change keep running with their rise/fall state; the others start over.
+    /// Sync groups and every router's tracked items are built again.
+    mutating func rebuildTracking(previous: Configuration, now: MonotonicTime) -> [Action] {
+        var actions = [Action]()
+        let oldScripts = Dictionary(previous.vrrpScripts.map { ($0.name, $0) }) { first, _ in first }
+        let newScripts = Dictionary(configuration.vrrpScripts.map { ($0.name, $0) }) { first, _ in first }
+        func retireScript(_ name: String) {
+            guard let state = scripts.removeValue(forKey: name) else { return }
+            actions.append(.cancel(.scriptRun(name)))
+            actions.append(.cancel(.scriptTimeout(name)))
+            if state.running { actions.append(.killScript(ScriptRun(name: name, generation: state.generation))) }
+        }
+        for name in scripts.keys.sorted() where newScripts[name] == nil || newScripts[name] != oldScripts[name] {
+            retireScript(name)
+        }
+        let groupStates = Dictionary(groups.map { ($0.config.members.map(\.text), $0.state) }) { first, _ in first }
+        actions += buildTracking()
+        let tracked = Set(routers.flatMap { $0.trackedItems.filter { $0.kind == .script }.map(\.name) })
+        for name in scripts.keys.sorted() where !tracked.contains(name) { retireScript(name) }
+        // A group with the same members carries its state over.
+        for index in groups.indices {
+            if let state = groupStates[groups[index].config.members.map(\.text)] { groups[index].state = state }
+        }
+        // New (and changed) scripts start; unchanged ones keep their schedule.
+        for name in scripts.keys.sorted() where scripts[name]?.everStarted == false {
+            actions += runScript(name, now: now)
+        }
+        actions += pollingActions()
+        actions += refreshTrackers(now: now)
+        return actions
+    }
+}

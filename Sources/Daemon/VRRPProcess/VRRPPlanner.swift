@@ -1,0 +1,708 @@
+import Checksums
+import LinuxNet
+import Logging
+import VRRP
+import VigilConfig
+
+/// The VRRP process's decisions, as a value: the configuration and events in (packets, timers, interface and
+/// address changes, script endings, tracked files and processes, reloads, stop), actions out (sockets to open,
+/// packets to send, addresses to change, frames to announce, timers, scripts, notifications, log lines). It makes
+/// no syscall and reads no clock, so every rule of the process is unit-tested without root (`VRRPPlannerTests`);
+/// `VRRPService` runs the actions and turns I/O into events, and does nothing else.
+struct VRRPPlanner {
+    /// What the command line asks of the VRRP process.
+    struct Options: Equatable, Sendable {
+        /// `-V` turns it off: the addresses stay when Vigil stops.
+        var releaseOnStop = true
+        /// `-X`: leaving MASTER removes every configured address, also those Vigil did not add.
+        var releaseEveryAddress = false
+        /// `-a`: log every address the kernel adds or removes.
+        var addressMonitoring = false
+        /// `-D`: debug lines are wanted (the planner skips building them otherwise).
+        var logDetail = false
+
+        init() {}
+    }
+
+    /// IFA_PROTO value Vigil tags its addresses with, to remove exactly what it added (and leftovers of a crash).
+    static let addressProtocol: UInt8 = 86
+
+    enum Timer: Hashable, Sendable {
+        case router(RouterID, VirtualRouter.Timer)
+        case scriptRun(String)
+        case scriptTimeout(String)
+        /// Routers still waiting for their scripts' first results start anyway.
+        case scriptsGrace
+    }
+
+    /// A state change to tell people and programs about (the executor hands it to the `Notifier`).
+    enum Notification: Equatable, Sendable {
+        case instance(VRRPInstance, VirtualRouter.State, priority: Int)
+        case group(SyncGroup, VirtualRouter.State)
+        case priority(VRRPInstance, VirtualRouter.State, priority: Int)
+        case masterReceivedLowerPriority(VRRPInstance, priority: Int)
+    }
+
+    /// One advert ready for the wire: the whole IPv4 packet (IP_HDRINCL), or the IPv6 payload.
+    struct OutgoingAdvert: Equatable, Sendable {
+        var socket: SocketKey
+        var bytes: [UInt8]
+        var source: IPAddress
+        var destination: IPAddress
+        var router: String
+        /// A priority-0 advert on a link that just went away: no error worth a line.
+        var quietWhenUnreachable: Bool
+    }
+
+    /// Gratuitous ARPs and neighbour advertisements, sent in order, `spacing` apart per family when set.
+    struct Announcement: Equatable, Sendable {
+        struct Frame: Equatable, Sendable {
+            var bytes: [UInt8]
+            var interfaceIndex: Int32
+            var family: IPAddress.Family
+        }
+        var router: String
+        var frames: [Frame]
+        var arpSpacing: Duration
+        var naSpacing: Duration
+    }
+
+    /// A run of a `vrrp_script`: its generation tells a reloaded script's run from the one before.
+    struct ScriptRun: Hashable, Sendable {
+        var name: String
+        var generation: Int
+    }
+
+    enum ScriptEnding: Equatable, Sendable {
+        case exited(Int32)
+        case signaled(Int32)
+        case couldNotRun(String)
+    }
+
+    enum Action: Equatable, Sendable {
+        case openSocket(SocketKey, interface: String, multicastGroup: IPAddress?)
+        case closeSocket(SocketKey)
+        case send(OutgoingAdvert)
+        /// The executor reports the kernel's answer with `addressChanged`.
+        case changeAddress(RouterID?, InterfaceAddress, add: Bool)
+        case announce(Announcement)
+        case arm(Timer, at: MonotonicTime)
+        case cancel(Timer)
+        case runScript(ScriptRun, ScriptCommand, user: String?, group: String?)
+        /// Kills the run's process group (it then ends, and `scriptEnded` follows).
+        case killScript(ScriptRun)
+        /// Read these every second and report with `tracked` (an empty set stops the reading).
+        case poll(files: [TrackFile], processes: [TrackProcess])
+        case notify(Notification)
+        /// `global_defs` changed: later notifications use the new settings (the executor drains the old notifier).
+        case replaceNotifier(GlobalDefinitions)
+        case log(Logger.Level, String)
+        case systemd(String)
+        /// Read the configuration file again, off the loop; answer with `configurationLoaded`.
+        case loadConfiguration
+        /// Everything is said and done: stop the loop.
+        case exit
+    }
+
+    struct ScriptState {
+        let script: VRRPScript
+        var health: ScriptHealth
+        var generation: Int
+        var running = false
+        var timedOut = false
+        /// Whether it ever ran (a reload starts only scripts that never did).
+        var everStarted = false
+        var started = MonotonicTime.zero
+    }
+
+    struct GroupState {
+        let config: SyncGroup
+        var state: SyncGroupState
+        var members: [RouterID]
+    }
+
+    var configuration: Configuration
+    let options: Options
+    var table = InterfaceTable()
+    var routers: [RouterState] = []
+    var nextRouterID = 1
+    /// Routers by socket, in configuration order.
+    var socketRouters: [SocketKey: [RouterID]] = [:]
+    /// Every configured virtual address: never a source address.
+    var virtualAddresses = Set<IPAddress>()
+    /// Cached primary addresses (`nil` entries mean "none"); see `primaryAddress`.
+    var primaryAddresses: [SocketKey: IPAddress?] = [:]
+    var scripts: [String: ScriptState] = [:]
+    var scriptGeneration = 0
+    var groups: [GroupState] = []
+    /// Values of tracked files and processes, as last read.
+    var fileValues: [String: Int] = [:]
+    var processUp: [String: Bool] = [:]
+    /// What the executor is asked to read every second, as a comparable key.
+    var polling: [String] = []
+    /// Packets for no router of ours, and packets too broken to tell whose they are.
+    var unknownVirtualRouters = 0
+    var malformedPackets = 0
+    var lastUnknownLog: MonotonicTime?
+    var reloading = false
+    var stopping = false
+
+    init(configuration: Configuration, options: Options = Options()) {
+        self.configuration = configuration
+        self.options = options
+    }
+
+    // MARK: - Looking things up
+
+    func index(of id: RouterID) -> Int? { routers.firstIndex { $0.id == id } }
+    func router(_ id: RouterID) -> RouterState? { index(of: id).map { routers[$0] } }
+    func router(named name: String) -> RouterState? { routers.first { $0.name == name } }
+    var resolve: (String) -> Int32? { { [table] in table.link(named: $0)?.index } }
+
+    // MARK: - Start and stop
+
+    /// The interfaces as the kernel lists them at start (a dump of links and addresses); the routers are set up,
+    /// leftovers of an earlier Vigil removed, scripts started and routers that need no script's first result
+    /// started.
+    mutating func start(interfaces: [NetlinkMessage.Event], forwarding: [Int32: Bool], now: MonotonicTime) -> [Action] {
+        var actions = [Action]()
+        for event in interfaces { _ = table.apply(event) }
+        table.forwarding = forwarding
+        // Addresses a previous Vigil left behind (a crash): exactly those tagged with Vigil's protocol.
+        for address in table.addresses(taggedWith: Self.addressProtocol) {
+            actions.append(.changeAddress(nil, address, add: false))
+        }
+        for instance in configuration.instances { addRouter(instance) }
+        virtualAddresses = Self.allVirtualAddresses(configuration)
+        for index in routers.indices { actions += attach(index) }
+        actions += setUpTracking(now: now)
+        for index in routers.indices where !waitsForScripts(routers[index]) { actions += startRouter(index, now: now) }
+        actions.append(.log(.info, "VRRP started with \(routers.count) instance\(routers.count == 1 ? "" : "s")"))
+        actions.append(.systemd("READY=1\nSTATUS=\(statusLine)"))
+        return actions
+    }
+
+    /// SIGTERM/SIGINT: every router stops (masters resign with priority 0 and give their addresses up, unless
+    /// `-V`), scripts are killed, and the process ends once notifications are out.
+    mutating func stop(now: MonotonicTime) -> [Action] {
+        guard !stopping else { return [] }
+        stopping = true
+        var actions = [Action]()
+        if !options.releaseOnStop { for index in routers.indices { routers[index].owned.removeAll() } }
+        for index in routers.indices { actions += run(routers[index].router.stop(now: now), index, now: now) }
+        for (name, state) in scripts.sorted(by: { $0.key < $1.key }) where state.running {
+            actions.append(.killScript(ScriptRun(name: name, generation: state.generation)))
+        }
+        actions.append(.log(.info, "Stopped"))
+        actions.append(.exit)
+        return actions
+    }
+
+    mutating func addRouter(_ instance: VRRPInstance) {
+        routers.append(RouterState(id: RouterID(value: nextRouterID), instance: instance, global: configuration.global))
+        nextRouterID += 1
+    }
+
+    static func allVirtualAddresses(_ configuration: Configuration) -> Set<IPAddress> {
+        Set(configuration.instances.flatMap { ($0.virtualAddresses + $0.excludedVirtualAddresses).map(\.prefix.address) })
+    }
+
+    /// Resolves a router's interface and opens (or shares) its sockets. A router whose interface does not exist
+    /// yet stays unattached (and in FAULT) until it appears.
+    mutating func attach(_ index: Int) -> [Action] {
+        let router = routers[index]
+        guard let name = router.instance.interface ?? unicastInterface(router) else { return [] }
+        guard let link = table.link(named: name) else {
+            return [.log(.error, "(\(router.name)) interface \(name) does not exist")]
+        }
+        routers[index].interfaceIndex = link.index
+        var keys = [SocketKey(index: link.index, family: router.family)]
+        // An AH router hears its adverts on a protocol 51 socket, and (to count a peer without AH as a
+        // mismatch) on the plain one too.
+        if router.usesAuthenticationHeader { keys.append(SocketKey(index: link.index, family: .ipv4, authenticated: true)) }
+        var actions = [Action]()
+        for key in keys {
+            if socketRouters[key] == nil {
+                let wantsMulticast = routers.contains {
+                    !$0.isUnicast && $0.family == router.family && $0.instance.interface == name
+                }
+                let group = wantsMulticast ? router.destinations.first : nil
+                actions.append(.openSocket(key, interface: name, multicastGroup: group?.isMulticast == true ? group : nil))
+                socketRouters[key] = []
+            }
+            if socketRouters[key]?.contains(router.id) != true { socketRouters[key]?.append(router.id) }
+        }
+        return actions
+    }
+
+    /// A router leaves its sockets; a socket no router uses closes.
+    mutating func detach(_ id: RouterID) -> [Action] {
+        var actions = [Action]()
+        for key in socketRouters.keys.sorted(by: { ($0.index, $0.authenticated ? 1 : 0) < ($1.index, $1.authenticated ? 1 : 0) })
+        where socketRouters[key]?.contains(id) == true {
+            socketRouters[key]?.removeAll { $0 == id }
+            if socketRouters[key]?.isEmpty == true {
+                socketRouters[key] = nil
+                actions.append(.closeSocket(key))
+            }
+        }
+        return actions
+    }
+
+    /// A unicast instance without `interface` sends from the interface holding its `unicast_src_ip`.
+    func unicastInterface(_ router: RouterState) -> String? {
+        guard let source = router.configuredSource else { return nil }
+        for (index, list) in table.addresses where list.contains(where: { $0.prefix.address == source }) {
+            return table.link(index: index)?.name
+        }
+        return nil
+    }
+
+    mutating func startRouter(_ index: Int, now: MonotonicTime) -> [Action] {
+        guard !routers[index].started, !stopping else { return [] }
+        routers[index].started = true
+        var actions = refreshTrackers(index, now: now)
+        actions += refreshFaults(now: now)
+        actions += run(routers[index].router.start(now: now), index, now: now)
+        return actions
+    }
+
+    /// How many instances are in which state, for systemd's STATUS= and logs.
+    var statusLine: String {
+        var counts = [VirtualRouter.State: Int]()
+        for router in routers { counts[router.router.state, default: 0] += 1 }
+        let states = [VirtualRouter.State.master, .backup, .fault, .initialize, .stopped].compactMap { state in
+            counts[state].map { "\($0) \(state)" }
+        }
+        return "\(routers.count) instance\(routers.count == 1 ? "" : "s")"
+            + (states.isEmpty ? "" : ": " + states.joined(separator: ", "))
+    }
+
+    // MARK: - Interfaces
+
+    /// Links and addresses changed (the netlink monitor). `forwarding`: the IPv6 forwarding setting of the links
+    /// in `events`, read by the executor.
+    mutating func interfacesChanged(
+        _ events: [NetlinkMessage.Event], forwarding: [Int32: Bool], now: MonotonicTime
+    ) -> [Action] {
+        var actions = [Action]()
+        var touched = Set<Int32>()
+        for event in events {
+            if let (link, _) = table.apply(event) {
+                actions.append(.log(.info, "Netlink reports \(link.name) \(link.isUp ? "up" : "down")"))
+                touched.insert(link.index)
+            }
+            if case .link(let link, _) = event { touched.insert(link.index) }
+            if case .address(let address, let removed) = event {
+                touched.insert(address.index)
+                if options.addressMonitoring {
+                    let name = table.link(index: address.index)?.name ?? "interface \(address.index)"
+                    actions.append(
+                        .log(.info, "Netlink reports \(address.prefix) \(removed ? "removed from" : "added to") \(name)"))
+                }
+            }
+        }
+        for (index, value) in forwarding { table.forwarding[index] = value }
+        guard !touched.isEmpty else { return actions }
+        primaryAddresses = primaryAddresses.filter { !touched.contains($0.key.index) }
+        // An interface deleted or renamed: its routers leave its sockets and wait (in FAULT) for one of their
+        // interface's name to appear, which they then attach to (keepalived's dynamic interfaces).
+        for index in routers.indices {
+            guard let interface = routers[index].interfaceIndex, touched.contains(interface),
+                let name = routers[index].instance.interface, table.link(index: interface)?.name != name
+            else { continue }
+            actions += detach(routers[index].id)
+            routers[index].interfaceIndex = nil
+            actions.append(.log(.info, "(\(routers[index].name)) interface \(name) is gone; waiting for it"))
+        }
+        // An interface that appeared: routers waiting for it attach now.
+        for index in routers.indices where routers[index].interfaceIndex == nil {
+            guard let name = routers[index].instance.interface ?? unicastInterface(routers[index]),
+                table.link(named: name) != nil
+            else { continue }
+            actions += attach(index)
+        }
+        // Links and addresses decide faults, and tracked interfaces priorities.
+        actions += refreshTrackers(kind: .interface, now: now)
+        return actions
+    }
+
+    /// The netlink monitor overflowed: the whole picture, dumped again.
+    mutating func interfacesReplaced(
+        _ dump: [NetlinkMessage.Event], forwarding: [Int32: Bool], now: MonotonicTime
+    ) -> [Action] {
+        table = InterfaceTable()
+        for event in dump { _ = table.apply(event) }
+        table.forwarding = forwarding
+        primaryAddresses.removeAll()
+        var actions = [Action.log(.warning, "netlink monitor overflowed; re-reading interfaces")]
+        for index in routers.indices where routers[index].interfaceIndex == nil { actions += attach(index) }
+        actions += refreshTrackers(now: now)
+        return actions
+    }
+
+    /// Why this router cannot run on its own account: interface missing or down, no address to send from, an
+    /// address's interface down.
+    func linkFault(_ router: RouterState) -> String? {
+        guard let index = router.interfaceIndex, let link = table.link(index: index) else {
+            return "interface \(router.instance.interface ?? "?") missing"
+        }
+        if !link.isUp { return "interface \(link.name) down" }
+        if source(for: router) == nil { return "no \(router.family) address on \(link.name) to send from" }
+        // As keepalived: an address on another interface tracks that interface, unless `no_track`.
+        for name in router.trackedAddressInterfaces {
+            guard let other = table.link(named: name) else { return "interface \(name) of a virtual address missing" }
+            if !other.isUp { return "interface \(name) of a virtual address down" }
+        }
+        return nil
+    }
+
+    func source(for router: RouterState) -> IPAddress? {
+        if let configured = router.configuredSource { return configured }
+        guard let index = router.interfaceIndex else { return nil }
+        let key = SocketKey(index: index, family: router.family)
+        if let cached = primaryAddresses[key] { return cached }
+        return table.primaryAddress(index: index, family: router.family, excluding: virtualAddresses)
+    }
+
+    /// The primary address, remembered until the interface's addresses change: every advert needs it.
+    mutating func cachedSource(for index: Int) -> IPAddress? {
+        let router = routers[index]
+        if let configured = router.configuredSource { return configured }
+        guard let interface = router.interfaceIndex else { return nil }
+        let key = SocketKey(index: interface, family: router.family)
+        if let cached = primaryAddresses[key] { return cached }
+        let address = table.primaryAddress(index: interface, family: router.family, excluding: virtualAddresses)
+        primaryAddresses[key] = address
+        return address
+    }
+
+    // MARK: - Receiving
+
+    /// A datagram from one of the VRRP sockets. An invalid packet bumps one counter (and, at most every 10 s per
+    /// kind, logs a line) and never reaches a state machine.
+    mutating func received(_ datagram: Datagram, on key: SocketKey, now: MonotonicTime) -> [Action] {
+        let packet: ReceivedPacket
+        switch key.family {
+        case .ipv4:
+            switch ReceivedPacket.parseIPv4(datagram.bytes) {
+            case .success(let parsed): packet = parsed
+            case .failure:
+                malformedPackets += 1
+                return []
+            }
+        case .ipv6:
+            packet = ReceivedPacket(
+                payload: datagram.bytes, source: datagram.source,
+                destination: datagram.destination ?? Advertisement.multicastGroup6, hopLimit: datagram.hopLimit)
+        }
+        let payload = packet.payload
+        guard payload.count >= 2 else {
+            malformedPackets += 1
+            return []
+        }
+        let vrid = payload[payload.startIndex + 1]
+        // Usually one router per VRID on a socket; unicast routers sharing one are told apart by the peer.
+        var found: Int?
+        for id in socketRouters[key] ?? [] {
+            guard let candidate = index(of: id), routers[candidate].virtualRouterID == vrid else { continue }
+            if found == nil {
+                found = candidate
+            } else if routers[candidate].destinations.contains(packet.source) {
+                found = candidate
+                break
+            }
+        }
+        guard let index = found else {
+            unknownVirtualRouters += 1
+            guard options.logDetail, lastUnknownLog.map({ now - $0 > .seconds(10) }) ?? true else { return [] }
+            lastUnknownLog = now
+            return [.log(.debug, "Unknown VRID(\(vrid)) received on interface(\(table.link(index: key.index)?.name ?? "?")). ignoring...")]
+        }
+        if packet.hasAuthenticationHeader, let key = routers[index].authenticationKey {
+            switch AuthenticationHeader.verify(datagram.bytes, unicast: routers[index].isUnicast, key: key) {
+            case .failure(let rejection):
+                return reject(rejection, packet, index, now: now)
+            case .success(let sequence):
+                guard routers[index].authenticationSequence.accept(sequence) else {
+                    return reject(.authenticationFailure, packet, index, now: now)
+                }
+            }
+        }
+        let advert: Advertisement
+        switch Advertisement.decode(packet) {
+        case .success(let decoded): advert = decoded
+        case .failure(let rejection): return reject(rejection, packet, index, now: now)
+        }
+        var actions = [Action]()
+        switch routers[index].policy.check(advert, packet) {
+        case .reject(let rejection):
+            return reject(rejection, packet, index, now: now)
+        case .accept(let mismatch):
+            if mismatch {
+                routers[index].counters.addressListMismatches += 1
+                let name = routers[index].name
+                actions += rateLimitedLog(index, .addressList, now: now) {
+                    "(\(name)) advert from \(packet.source) lists \(advert.addresses.map(\.description).joined(separator: " ")), not our addresses; accepted (set vrrp_strict to drop such adverts)"
+                }
+            }
+        }
+        routers[index].counters.advertisementsReceived += 1
+        if advert.priority == 0 { routers[index].counters.priorityZeroReceived += 1 }
+        actions += run(routers[index].router.received(advert, from: packet.source, now: now), index, now: now)
+        return actions
+    }
+
+    mutating func reject(_ rejection: Rejection, _ packet: ReceivedPacket, _ index: Int, now: MonotonicTime) -> [Action] {
+        routers[index].counters.rejections[rejection.ordinal] += 1
+        let name = routers[index].name
+        return rateLimitedLog(index, rejection, now: now) { "(\(name)) dropped an advert from \(packet.source): \(rejection)" }
+    }
+
+    /// At most one line per kind of problem per router every 10 seconds, saying how many were not logged.
+    mutating func rateLimitedLog(
+        _ index: Int, _ rejection: Rejection, now: MonotonicTime, _ message: () -> String
+    ) -> [Action] {
+        let slot = rejection.ordinal
+        if let last = routers[index].lastRejectionLog[slot], now - last < .seconds(10) {
+            routers[index].suppressedRejections[slot] += 1
+            return []
+        }
+        let suppressed = routers[index].suppressedRejections[slot]
+        routers[index].suppressedRejections[slot] = 0
+        routers[index].lastRejectionLog[slot] = now
+        return [.log(.warning, "\(message())\(suppressed > 0 ? " (and \(suppressed) more like it)" : "")")]
+    }
+
+    // MARK: - Timers
+
+    mutating func timerFired(_ timer: Timer, now: MonotonicTime) -> [Action] {
+        switch timer {
+        case .router(let id, let routerTimer):
+            guard let index = index(of: id) else { return [] }
+            let allowed = routerTimer != .masterDown || syncAllowsMaster(index)
+            return run(routers[index].router.timerFired(routerTimer, now: now, syncAllowsMaster: allowed), index, now: now)
+        case .scriptRun(let name):
+            return runScript(name, now: now)
+        case .scriptTimeout(let name):
+            guard var state = scripts[name], state.running else { return [] }
+            state.timedOut = true
+            scripts[name] = state
+            return [.killScript(ScriptRun(name: name, generation: state.generation))]
+        case .scriptsGrace:
+            var actions = [Action]()
+            for index in routers.indices where !routers[index].started { actions += startRouter(index, now: now) }
+            return actions
+        }
+    }
+
+    // MARK: - The state machines' actions
+
+    /// Carries out one router's state machine actions: what it asks becomes the process's actions.
+    mutating func run(_ routerActions: [VirtualRouter.Action], _ index: Int, now: MonotonicTime) -> [Action] {
+        var actions = [Action]()
+        let id = routers[index].id
+        for action in routerActions {
+            switch action {
+            case .sendAdvertisement(let priority):
+                actions += sendAdvertisement(index, priority: priority)
+            case .addVirtualAddresses:
+                for address in routers[index].interfaceAddresses(resolve: resolve, tag: Self.addressProtocol) {
+                    actions.append(.changeAddress(id, address, add: true))
+                }
+            case .removeVirtualAddresses:
+                actions += removeAddresses(index)
+            case .announceAddresses(let rounds):
+                if let announcement = announcement(index, rounds: rounds) { actions.append(.announce(announcement)) }
+            case .arm(let timer, let deadline):
+                actions.append(.arm(.router(id, timer), at: deadline))
+            case .cancel(let timer):
+                actions.append(.cancel(.router(id, timer)))
+            case .stateChanged(let from, let to, let reason):
+                actions += stateChanged(index, from: from, to: to, reason: reason, now: now)
+            case .note(let note):
+                actions += self.note(note, index)
+            }
+        }
+        return actions
+    }
+
+    mutating func sendAdvertisement(_ index: Int, priority: UInt8) -> [Action] {
+        let router = routers[index]
+        guard let interface = router.interfaceIndex, let source = cachedSource(for: index) else {
+            // A priority-0 advert as the interface goes away has nowhere to go: no error worth a line.
+            return priority == 0
+                ? [] : [.log(.error, "(\(router.name)) cannot send an advert: no interface or address to send from")]
+        }
+        let socket = SocketKey(index: interface, family: router.family)
+        let advert = router.advertisement(priority: priority)
+        let identification = routers[index].nextIdentification()
+        let ttl = router.isUnicast ? UInt8(router.instance.unicastTTL ?? 255) : 255
+        // AH: one sequence number per advert, whatever the number of unicast peers (as keepalived).
+        let sequence = router.usesAuthenticationHeader ? routers[index].authenticationSequence.next() : 0
+        var actions = [Action]()
+        for destination in router.destinations {
+            let bytes = advert.encoded(source: source, destination: destination)
+            let packet: [UInt8]
+            if router.family == .ipv6 {
+                packet = bytes
+            } else if let key = router.authenticationKey {
+                packet = AuthenticationHeader.packet(
+                    advert: bytes, source: source, destination: destination, ttl: ttl, identification: identification,
+                    sequence: sequence, unicast: router.isUnicast, key: key)
+            } else {
+                packet = IPv4Packet.advert(
+                    bytes, source: source, destination: destination, ttl: ttl, identification: identification)
+            }
+            actions.append(
+                .send(
+                    OutgoingAdvert(
+                        socket: socket, bytes: packet, source: source, destination: destination, router: router.name,
+                        quietWhenUnreachable: priority == 0)))
+        }
+        routers[index].counters.advertisementsSent += 1
+        if priority == 0 { routers[index].counters.priorityZeroSent += 1 }
+        return actions
+    }
+
+    mutating func removeAddresses(_ index: Int) -> [Action] {
+        if options.releaseEveryAddress {
+            // -X: also what was there before Vigil added it (keepalived's --release-vips).
+            let owned = Set(routers[index].owned.map { "\($0.index) \($0.prefix)" })
+            for address in routers[index].interfaceAddresses(resolve: resolve, tag: 0)
+            where !owned.contains("\(address.index) \(address.prefix)") {
+                routers[index].owned.append(address)
+            }
+        }
+        let id = routers[index].id
+        let actions = routers[index].owned.map { Action.changeAddress(id, $0, add: false) }
+        routers[index].owned.removeAll()
+        return actions
+    }
+
+    /// The kernel's answer to an address change. An address already there (EEXIST) belongs to someone else: used,
+    /// never removed. A removal of an address that is already gone is not a failure.
+    mutating func addressChanged(
+        _ id: RouterID?, _ address: InterfaceAddress, add: Bool, errno: Int32, message: String?
+    ) -> [Action] {
+        let name = id.flatMap { router($0)?.name }.map { "(\($0)) " } ?? ""
+        let interface = table.link(index: address.index)?.name ?? "interface \(address.index)"
+        let reason = message ?? "error \(errno)"
+        switch (add, errno) {
+        case (true, 0):
+            if let id, let index = index(of: id) { routers[index].owned.append(address) }
+            return []
+        case (true, Self.EEXIST):
+            return [.log(.warning, "\(name)\(address.prefix) is already on \(interface); leaving it to its owner")]
+        case (true, _):
+            return [.log(.error, "\(name)cannot add \(address.prefix) to \(interface): \(reason)")]
+        case (false, 0):
+            return id == nil ? [.log(.info, "removed \(address.prefix) left by an earlier Vigil on \(interface)")] : []
+        case (false, Self.EADDRNOTAVAIL), (false, Self.ENODEV):
+            // Already gone, or gone with its interface.
+            return []
+        case (false, _):
+            return [.log(.error, "\(name)cannot remove \(address.prefix) from \(interface): \(reason)")]
+        }
+    }
+
+    static let EEXIST: Int32 = 17
+    static let EADDRNOTAVAIL: Int32 = 99
+    static let ENODEV: Int32 = 19
+
+    /// Gratuitous ARPs and unsolicited neighbour advertisements for every address, `rounds` times.
+    func announcement(_ index: Int, rounds: Int, only: Set<IPAddress>? = nil) -> Announcement? {
+        let router = routers[index]
+        let addresses = router.interfaceAddresses(resolve: resolve, tag: 0).filter {
+            only?.contains($0.prefix.address) ?? true
+        }
+        var frames = [Announcement.Frame]()
+        for _ in 0..<rounds {
+            for address in addresses {
+                guard let link = table.link(index: address.index), link.hardwareAddress.count == 6 else { continue }
+                let family = address.prefix.address.family
+                let bytes =
+                    family == .ipv4
+                    ? AnnouncementFrame.gratuitousARP(from: link.hardwareAddress, address: address.prefix.address)
+                    : AnnouncementFrame.unsolicitedNeighborAdvertisement(
+                        from: link.hardwareAddress, address: address.prefix.address,
+                        router: table.forwarding[link.index] ?? false)
+                frames.append(Announcement.Frame(bytes: bytes, interfaceIndex: link.index, family: family))
+            }
+        }
+        guard !frames.isEmpty else { return nil }
+        let garp = router.router.settings.garp
+        return Announcement(router: router.name, frames: frames, arpSpacing: garp.interval, naSpacing: garp.naInterval)
+    }
+
+    // MARK: - Reporting transitions
+
+    mutating func stateChanged(
+        _ index: Int, from: VirtualRouter.State, to: VirtualRouter.State, reason: VirtualRouter.Reason,
+        now: MonotonicTime
+    ) -> [Action] {
+        routers[index].lastTransition = (now, reason)
+        if to == .master {
+            routers[index].counters.becameMaster += 1
+            routers[index].authenticationSequence.becameMaster()
+        }
+        if from == .master { routers[index].counters.releasedMaster += 1 }
+        let name = routers[index].name
+        var actions = [Action]()
+        switch to {
+        case .stopped: actions.append(.log(.info, "(\(name)) Stopping"))
+        default: actions.append(.log(.info, "(\(name)) Entering \(to) STATE\(reason == .startup ? " (init)" : "")"))
+        }
+        if options.logDetail { actions.append(.log(.debug, "(\(name)) \(from) -> \(to): \(reason)")) }
+        actions.append(
+            .notify(.instance(routers[index].instance, to, priority: routers[index].router.effectivePriority)))
+        if let group = routers[index].group { actions += synchronize(group, after: routers[index].id, movedTo: to, now: now) }
+        return actions
+    }
+
+    mutating func note(_ note: VirtualRouter.Note, _ index: Int) -> [Action] {
+        let router = routers[index]
+        let name = router.name
+        let debug = options.logDetail
+        switch note {
+        case .backupReceivedPriorityZero:
+            return debug ? [.log(.debug, "(\(name)) Backup received priority 0 advertisement")] : []
+        case .masterReceivedPriorityZero:
+            return debug ? [.log(.debug, "(\(name)) Master received priority 0 message")] : []
+        case .lowerPriorityDiscarded(let from, let priority):
+            return [.log(.info, "(\(name)) received lower priority (\(priority)) advert from \(from) - discarding")]
+        case .masterReceivedLowerPriority(let from, let priority, let ours, let forcing):
+            return [
+                .notify(.masterReceivedLowerPriority(router.instance, priority: priority)),
+                .log(
+                    .info,
+                    "(\(name)) Received advert from \(from) with lower priority \(priority), ours \(ours)\(forcing ? ", forcing new election" : "")"
+                ),
+            ]
+        case .equalPriorityFromOwnAddress:
+            return [.log(.warning, "(\(name)) WARNING - equal priority advert received from remote host with our IP address.")]
+        case .bothAddressOwners:
+            return [
+                .log(
+                    .error,
+                    "(\(name)) CONFIGURATION ERROR: local instance and a remote instance are both configured as address owner, please fix - reducing local priority"
+                )
+            ]
+        case .intervalAdopted(let from, let to):
+            return debug
+                ? [.log(.debug, "(\(name)) advertisement interval updated from \(from.microseconds / 1000)ms to \(to.microseconds / 1000)ms by master")]
+                : []
+        case .preemptDelayStarted(let until):
+            return debug ? [.log(.debug, "(\(name)) start preempt delay (until \(until))")] : []
+        case .preemptDelayStopped:
+            return debug ? [.log(.debug, "(\(name)) stop preempt delay")] : []
+        case .priorityChanged(let from, let to):
+            var actions = [Action]()
+            if router.instance.notifyPriorityChanges ?? false {
+                actions.append(.notify(.priority(router.instance, router.router.state, priority: to)))
+            }
+            actions.append(.log(.info, "(\(name)) Changing effective priority from \(from) to \(to)"))
+            return actions
+        }
+    }
+}

@@ -1,0 +1,481 @@
+import LinuxNet
+import Testing
+import VRRP
+import VigilConfig
+
+@testable import Daemon
+
+/// Drives a `VRRPPlanner` as the executor does, over a made-up clock: actions are recorded, timers kept and fired
+/// in order, address changes answered at once (by `addressAnswer`), as the kernel would.
+struct PlannerHarness {
+    var planner: VRRPPlanner
+    var now = MonotonicTime.zero
+    var actions: [VRRPPlanner.Action] = []
+    var timers: [VRRPPlanner.Timer: MonotonicTime] = [:]
+    var addressAnswer: (InterfaceAddress, Bool) -> Int32 = { _, _ in 0 }
+    /// Addresses on the (pretend) interfaces, as the answered changes left them.
+    var addresses = Set<String>()
+
+    init(_ text: String, options: VRRPPlanner.Options = VRRPPlanner.Options()) {
+        planner = VRRPPlanner(configuration: Self.configuration(text), options: options)
+    }
+
+    static func configuration(_ text: String) -> Configuration {
+        ConfigLoader.load(text: text, options: ConfigLoader.Options(configID: "test")).configuration
+    }
+
+    mutating func feed(_ new: [VRRPPlanner.Action]) {
+        var queue = new[...]
+        while let action = queue.popFirst() {
+            actions.append(action)
+            switch action {
+            case .arm(let timer, let deadline): timers[timer] = deadline
+            case .cancel(let timer): timers[timer] = nil
+            case .changeAddress(let router, let address, let add):
+                let errno = addressAnswer(address, add)
+                if errno == 0 {
+                    if add { addresses.insert("\(address.index) \(address.prefix)") } else {
+                        addresses.remove("\(address.index) \(address.prefix)")
+                    }
+                }
+                queue = planner.addressChanged(router, address, add: add, errno: errno, message: nil) + queue
+            default: break
+            }
+        }
+    }
+
+    mutating func start(_ interfaces: [NetlinkMessage.Event] = Interfaces.standard) {
+        feed(planner.start(interfaces: interfaces, forwarding: [:], now: now))
+    }
+
+    /// Fires every timer due by `time`, in deadline order.
+    mutating func advance(to time: MonotonicTime) {
+        while let (timer, deadline) = timers.filter({ $0.value <= time }).min(by: { $0.value < $1.value }) {
+            now = deadline
+            timers[timer] = nil
+            feed(planner.timerFired(timer, now: now))
+        }
+        now = time
+    }
+
+    mutating func advance(by duration: Duration) { advance(to: now + duration) }
+
+    /// The actions recorded since `mark`.
+    func since(_ mark: Int) -> [VRRPPlanner.Action] { Array(actions[mark...]) }
+
+    var logs: [String] {
+        actions.compactMap { if case .log(_, let text) = $0 { text } else { nil } }
+    }
+
+    var sent: [VRRPPlanner.OutgoingAdvert] {
+        actions.compactMap { if case .send(let advert) = $0 { advert } else { nil } }
+    }
+
+    func state(_ name: String) -> VirtualRouter.State? { planner.router(named: name)?.router.state }
+
+    /// An advert from `source` as the socket would deliver it (IPv4, header included).
+    static func advert(
+        vrid: UInt8 = 51, priority: UInt8, from source: String = "198.51.100.2", addresses: [String] = ["198.51.100.100"],
+        password: String? = nil
+    ) -> Datagram {
+        let from = IPAddress(source)!
+        let group = IPAddress("224.0.0.18")!
+        let advert = Advertisement(
+            version: .v2, virtualRouterID: vrid, priority: priority, interval: .seconds(1),
+            addresses: addresses.map { IPAddress($0)! },
+            authentication: password.map { .password(Array($0.utf8)) } ?? .none)
+        let bytes = IPv4Packet.advert(
+            advert.encoded(source: from, destination: group), source: from, destination: group, ttl: 255,
+            identification: 1)
+        return Datagram(bytes: bytes[...], source: from)
+    }
+}
+
+enum Interfaces {
+    static let mac: [UInt8] = [2, 0, 0x5e, 0, 0, 1]
+
+    static func link(_ index: Int32, _ name: String, up: Bool = true) -> NetlinkMessage.Event {
+        var link = Link(index: index, name: name, flags: up ? 0x41 : 0)
+        link.hardwareAddress = mac
+        return .link(link, removed: false)
+    }
+
+    static func address(_ index: Int32, _ prefix: String, tag: UInt8? = nil) -> NetlinkMessage.Event {
+        var address = InterfaceAddress(index: index, prefix: IPPrefix(prefix)!)
+        address.protocol = tag
+        return .address(address, removed: false)
+    }
+
+    static let standard: [NetlinkMessage.Event] = [link(2, "eth0"), address(2, "198.51.100.1/24")]
+}
+
+func instanceText(
+    name: String = "VI_1", state: String = "BACKUP", priority: Int = 100, vrid: Int = 51, interface: String = "eth0",
+    addresses: [String] = ["198.51.100.100"], extra: String = ""
+) -> String {
+    """
+    vrrp_instance \(name) {
+        state \(state)
+        interface \(interface)
+        virtual_router_id \(vrid)
+        priority \(priority)
+        advert_int 1
+        virtual_ipaddress {
+    \(addresses.map { "        \($0)" }.joined(separator: "\n"))
+        }
+    \(extra)
+    }
+
+    """
+}
+
+@Suite("VRRP planner: start, adverts, addresses")
+struct VRRPPlannerStartTests {
+    @Test("the address owner opens its socket, resigns nothing, and takes over at once")
+    func owner() {
+        var harness = PlannerHarness(instanceText(state: "MASTER", priority: 255))
+        harness.start()
+        #expect(harness.actions.contains(.openSocket(SocketKey(index: 2, family: .ipv4), interface: "eth0", multicastGroup: IPAddress("224.0.0.18"))))
+        #expect(harness.state("VI_1") == .initialize, "until its (zero) start-up delay runs out")
+        harness.advance(by: .zero)
+        #expect(harness.state("VI_1") == .master)
+        #expect(harness.sent.count == 1 && harness.sent[0].bytes[9] == 112, "one advert, protocol 112")
+        #expect(harness.addresses == ["2 198.51.100.100/32"])
+        #expect(harness.actions.contains { if case .announce = $0 { true } else { false } })
+        #expect(harness.actions.contains(.systemd("READY=1\nSTATUS=1 instance: 1 INIT")))
+    }
+
+    @Test("a backup takes over after Master_Down_Interval, and keeps advertising every interval")
+    func backupTakesOver() {
+        var harness = PlannerHarness(instanceText(priority: 100))
+        harness.start()
+        harness.advance(by: .seconds(3))
+        #expect(harness.state("VI_1") == .backup)
+        harness.advance(by: .milliseconds(700))
+        #expect(harness.state("VI_1") == .master, "3 s + (256 - 100)/256 s")
+        let adverts = harness.sent.count
+        harness.advance(by: .seconds(3))
+        #expect(harness.sent.count == adverts + 3)
+    }
+
+    @Test("an address already there belongs to someone else: used, never removed; a failed removal is an error")
+    func addressPolicy() {
+        var harness = PlannerHarness(instanceText(state: "MASTER", priority: 255, addresses: ["198.51.100.100", "198.51.100.101"]))
+        harness.addressAnswer = { address, add in
+            if add && address.prefix.address == IPAddress("198.51.100.101") { return 17 }  // EEXIST
+            if !add { return 1 }  // EPERM
+            return 0
+        }
+        harness.start()
+        harness.advance(by: .zero)
+        #expect(harness.logs.contains { $0.contains("198.51.100.101/32 is already on eth0; leaving it to its owner") })
+        let mark = harness.actions.count
+        harness.feed(harness.planner.stop(now: harness.now))
+        let removals = harness.since(mark).compactMap { action -> String? in
+            if case .changeAddress(_, let address, false) = action { "\(address.prefix)" } else { nil }
+        }
+        #expect(removals == ["198.51.100.100/32"], "only what Vigil added")
+        #expect(harness.logs.contains { $0.contains("cannot remove 198.51.100.100/32 from eth0") })
+        #expect(harness.actions.last == .exit)
+    }
+
+    @Test("leftovers of an earlier Vigil are removed at start, and a failed removal is not called removed")
+    func leftovers() {
+        var interfaces = Interfaces.standard
+        interfaces.append(Interfaces.address(2, "198.51.100.100/32", tag: 86))
+        interfaces.append(Interfaces.address(2, "198.51.100.102/32", tag: 86))
+        var harness = PlannerHarness(instanceText())
+        harness.addressAnswer = { address, _ in address.prefix.address == IPAddress("198.51.100.102") ? 1 : 0 }
+        harness.start(interfaces)
+        #expect(harness.logs.contains("removed 198.51.100.100/32 left by an earlier Vigil on eth0"))
+        #expect(!harness.logs.contains { $0.hasPrefix("removed 198.51.100.102") })
+        #expect(harness.logs.contains { $0.contains("cannot remove 198.51.100.102/32 from eth0") })
+    }
+
+    @Test("-V leaves the addresses in place on stop; -X also removes one Vigil found there")
+    func releaseOptions() {
+        var keep = VRRPPlanner.Options()
+        keep.releaseOnStop = false
+        var harness = PlannerHarness(instanceText(state: "MASTER", priority: 255), options: keep)
+        harness.start()
+        harness.advance(by: .zero)
+        harness.feed(harness.planner.stop(now: harness.now))
+        #expect(harness.addresses == ["2 198.51.100.100/32"])
+
+        var release = VRRPPlanner.Options()
+        release.releaseEveryAddress = true
+        var other = PlannerHarness(instanceText(state: "MASTER", priority: 255), options: release)
+        other.addressAnswer = { _, add in add ? 17 : 0 }  // it was there before Vigil
+        other.start()
+        other.advance(by: .zero)
+        let mark = other.actions.count
+        other.feed(other.planner.stop(now: other.now))
+        #expect(other.since(mark).contains { if case .changeAddress(_, _, false) = $0 { true } else { false } })
+    }
+
+    @Test("AH: one sequence number per advert, carried on from what was heard")
+    func authenticationSequence() {
+        var harness = PlannerHarness(
+            instanceText(
+                state: "MASTER", priority: 255,
+                extra: "    authentication {\n        auth_type AH\n        auth_pass secret1\n    }"))
+        harness.start()
+        harness.advance(by: .seconds(2))
+        let sequences = harness.sent.map { advert -> UInt32 in
+            #expect(advert.bytes[9] == 51)
+            return advert.bytes[28..<32].reduce(0) { $0 << 8 | UInt32($1) }
+        }
+        #expect(sequences == [1, 2, 3])
+        #expect(harness.actions.contains(.openSocket(SocketKey(index: 2, family: .ipv4, authenticated: true), interface: "eth0", multicastGroup: IPAddress("224.0.0.18"))))
+    }
+}
+
+@Suite("VRRP planner: receiving")
+struct VRRPPlannerReceiveTests {
+    @Test("a better master sends ours back to BACKUP; bad packets are counted, once logged, and change nothing")
+    func receive() {
+        var harness = PlannerHarness(instanceText(state: "MASTER", priority: 255))
+        harness.start()
+        harness.advance(by: .zero)
+        let key = SocketKey(index: 2, family: .ipv4)
+        // A wrong checksum, twice within 10 s: one line; a third after 10 s says how many were not logged.
+        var broken = PlannerHarness.advert(priority: 254)
+        broken.bytes = broken.bytes.dropLast(1) + [broken.bytes.last! ^ 1]
+        for _ in 0..<2 { harness.feed(harness.planner.received(broken, on: key, now: harness.now)) }
+        harness.advance(by: .seconds(11))
+        harness.feed(harness.planner.received(broken, on: key, now: harness.now))
+        let lines = harness.logs.filter { $0.contains("bad checksum") }
+        #expect(lines.count == 2 && lines[1].hasSuffix("(and 1 more like it)"), "\(lines)")
+        #expect(harness.planner.router(named: "VI_1")?.counters[.checksum] == 3)
+        #expect(harness.state("VI_1") == .master)
+        // Another VRID: counted as unknown, nothing else.
+        harness.feed(harness.planner.received(PlannerHarness.advert(vrid: 9, priority: 254), on: key, now: harness.now))
+        #expect(harness.planner.unknownVirtualRouters == 1)
+        // Truncated beyond reading: malformed.
+        harness.feed(harness.planner.received(Datagram(bytes: [0x45, 0][...], source: IPAddress("198.51.100.2")!), on: key, now: harness.now))
+        #expect(harness.planner.malformedPackets == 1)
+        // Two owners meet: ours steps down to 254 (keepalived's rule), and the higher address wins.
+        harness.feed(harness.planner.received(PlannerHarness.advert(priority: 255), on: key, now: harness.now))
+        #expect(harness.logs.contains { $0.contains("both configured as address owner") })
+        #expect(harness.state("VI_1") == .backup)
+        #expect(harness.addresses.isEmpty, "the VIP went with MASTER")
+    }
+}
+
+@Suite("VRRP planner: tracking and sync groups")
+struct VRRPPlannerTrackingTests {
+    static let scripts = """
+        vrrp_script chk_weight {
+            script "/bin/check"
+            interval 2
+            weight -60
+        }
+        vrrp_script chk_fault {
+            script "/bin/fault"
+            interval 2
+        }
+
+        """
+
+    @Test("an instance waits for its scripts' first results; a weight moves the priority; weight 0 faults")
+    func scripts() {
+        var harness = PlannerHarness(
+            Self.scripts
+                + instanceText(
+                    priority: 150, extra: "    track_script {\n        chk_weight\n        chk_fault\n    }"))
+        harness.start()
+        #expect(harness.state("VI_1") == .initialize, "waiting for its scripts")
+        let runs = harness.actions.compactMap { action -> VRRPPlanner.ScriptRun? in
+            if case .runScript(let run, _, _, _) = action { run } else { nil }
+        }
+        #expect(runs.map(\.name) == ["chk_fault", "chk_weight"])
+        harness.feed(harness.planner.scriptEnded(runs[0], .exited(0), now: harness.now))
+        #expect(harness.state("VI_1") == .initialize, "one script still has not reported")
+        harness.feed(harness.planner.scriptEnded(runs[1], .exited(1), now: harness.now))
+        #expect(harness.state("VI_1") == .backup)
+        #expect(harness.planner.router(named: "VI_1")?.router.effectivePriority == 90, "150 - 60")
+        // The next runs come one interval after the last started; chk_fault now fails: FAULT.
+        harness.advance(by: .seconds(2))
+        let faultRuns = harness.actions.filter { if case .runScript(runs[0], _, _, _) = $0 { true } else { false } }
+        #expect(faultRuns.count == 2, "run again 2 s later")
+        harness.feed(harness.planner.scriptEnded(runs[0], .signaled(9), now: harness.now))
+        #expect(harness.state("VI_1") == .fault)
+        #expect(harness.logs.contains("VRRP_Script(chk_fault) failed (due to signal 9)"))
+    }
+
+    @Test("a script past its timeout is killed and counts as a failure")
+    func timeout() {
+        var harness = PlannerHarness(
+            "vrrp_script slow {\n    script \"/bin/slow\"\n    interval 5\n    timeout 1\n}\n"
+                + instanceText(extra: "    track_script {\n        slow\n    }"))
+        harness.start()
+        guard case .runScript(let run, _, _, _)? = harness.actions.first(where: { if case .runScript = $0 { true } else { false } }) else {
+            Issue.record("no script run")
+            return
+        }
+        harness.advance(by: .seconds(1))
+        #expect(harness.actions.contains(.killScript(run)))
+        harness.feed(harness.planner.scriptEnded(run, .signaled(9), now: harness.now))
+        #expect(harness.logs.contains("VRRP_Script(slow) timed_out"))
+    }
+
+    @Test("the grace timer starts an instance whose scripts never answer")
+    func grace() {
+        var harness = PlannerHarness(
+            "vrrp_script mute {\n    script \"/bin/mute\"\n    timeout 2\n}\n"
+                + instanceText(extra: "    track_script {\n        mute\n    }"))
+        harness.start()
+        #expect(harness.timers[.scriptsGrace] == .zero + .seconds(3))
+        harness.advance(by: .seconds(3))
+        #expect(harness.state("VI_1") == .backup)
+    }
+
+    @Test("a sync group: one member's interface down puts every member in FAULT; back up, both recover")
+    func syncGroupFault() {
+        let text =
+            "vrrp_sync_group G1 {\n    group {\n        VI_1\n        VI_2\n    }\n}\n"
+            + instanceText(name: "VI_1", state: "MASTER", priority: 255)
+            + instanceText(
+                name: "VI_2", state: "MASTER", priority: 255, vrid: 52, interface: "eth1", addresses: ["203.0.113.100"])
+        var harness = PlannerHarness(text)
+        harness.start(Interfaces.standard + [Interfaces.link(3, "eth1"), Interfaces.address(3, "203.0.113.1/24")])
+        harness.advance(by: .zero)
+        #expect(harness.state("VI_1") == .master && harness.state("VI_2") == .master)
+        harness.feed(harness.planner.interfacesChanged([Interfaces.link(3, "eth1", up: false)], forwarding: [:], now: harness.now))
+        #expect(harness.state("VI_2") == .fault)
+        #expect(harness.state("VI_1") == .fault, "the group follows its faulted member")
+        #expect(harness.planner.router(named: "VI_1")?.individualFault == nil)
+        #expect(harness.logs.contains("VRRP_Group(G1) Syncing instances to FAULT state"))
+        harness.feed(harness.planner.interfacesChanged([Interfaces.link(3, "eth1")], forwarding: [:], now: harness.now))
+        #expect(harness.state("VI_1") == .master && harness.state("VI_2") == .master)
+    }
+
+    @Test("tracked files are asked for, read values move the priority")
+    func trackedFiles() {
+        let text =
+            "track_file flag {\n    file /run/flag\n    weight -10\n}\n"
+            + instanceText(priority: 150, extra: "    track_file {\n        flag\n    }")
+        var harness = PlannerHarness(text)
+        harness.start()
+        #expect(harness.actions.contains { if case .poll(let files, []) = $0 { files.map(\.name) == ["flag"] } else { false } })
+        harness.feed(harness.planner.tracked(files: ["flag": 3], processes: [:], now: harness.now))
+        #expect(harness.planner.router(named: "VI_1")?.router.effectivePriority == 120)
+        harness.feed(harness.planner.tracked(files: ["flag": nil], processes: [:], now: harness.now))
+        #expect(harness.planner.router(named: "VI_1")?.router.effectivePriority == 150, "a missing file reads 0")
+    }
+}
+
+@Suite("VRRP planner: interfaces that come and go")
+struct VRRPPlannerInterfaceTests {
+    @Test("an interface missing at start: FAULT, then the instance attaches when it appears; deleted and created again, it follows")
+    func dynamicInterfaces() {
+        var harness = PlannerHarness(instanceText(state: "MASTER", priority: 255, interface: "eth1", addresses: ["203.0.113.100"]))
+        harness.start()
+        #expect(harness.logs.contains("(VI_1) interface eth1 does not exist"))
+        #expect(harness.state("VI_1") == .fault)
+        harness.feed(
+            harness.planner.interfacesChanged(
+                [Interfaces.link(5, "eth1"), Interfaces.address(5, "203.0.113.1/24")], forwarding: [:], now: harness.now))
+        #expect(harness.actions.contains(.openSocket(SocketKey(index: 5, family: .ipv4), interface: "eth1", multicastGroup: IPAddress("224.0.0.18"))))
+        #expect(harness.state("VI_1") == .master)
+        var removed = Link(index: 5, name: "eth1", flags: 0)
+        removed.hardwareAddress = Interfaces.mac
+        harness.feed(harness.planner.interfacesChanged([.link(removed, removed: true)], forwarding: [:], now: harness.now))
+        #expect(harness.actions.contains(.closeSocket(SocketKey(index: 5, family: .ipv4))))
+        #expect(harness.state("VI_1") == .fault)
+        #expect(!harness.logs.contains { $0.contains("cannot send an advert") }, "its resignation had nowhere to go")
+        harness.feed(
+            harness.planner.interfacesChanged(
+                [Interfaces.link(7, "eth1"), Interfaces.address(7, "203.0.113.1/24")], forwarding: [:], now: harness.now))
+        #expect(harness.actions.contains(.openSocket(SocketKey(index: 7, family: .ipv4), interface: "eth1", multicastGroup: IPAddress("224.0.0.18"))))
+        #expect(harness.state("VI_1") == .master)
+    }
+}
+
+@Suite("VRRP planner: reload")
+struct VRRPPlannerReloadTests {
+    @Test("a matched instance keeps its state and its kept addresses; only the changed ones move and are announced")
+    func matched() {
+        var harness = PlannerHarness(instanceText(state: "MASTER", priority: 255, addresses: ["198.51.100.100", "198.51.100.101"]))
+        harness.start()
+        harness.advance(by: .zero)
+        let id = harness.planner.router(named: "VI_1")!.id
+        let mark = harness.actions.count
+        let new = PlannerHarness.configuration(
+            instanceText(name: "VI_renamed", state: "MASTER", priority: 255, addresses: ["198.51.100.100", "198.51.100.102"]))
+        harness.feed(harness.planner.apply(new, now: harness.now))
+        #expect(harness.planner.router(named: "VI_renamed")?.id == id, "matched by VRID, family and interface")
+        #expect(harness.state("VI_renamed") == .master)
+        let changes = harness.since(mark).compactMap { action -> String? in
+            if case .changeAddress(_, let address, let add) = action { "\(add ? "+" : "-")\(address.prefix)" } else { nil }
+        }
+        #expect(changes == ["-198.51.100.101/32", "+198.51.100.102/32"])
+        let announced = harness.since(mark).compactMap { action -> Int? in
+            if case .announce(let announcement) = action { announcement.frames.count } else { nil }
+        }
+        #expect(announced == [5], "five announcements of the new address only")
+        #expect(!harness.since(mark).contains { if case .send = $0 { true } else { false } }, "no extra advert")
+    }
+
+    @Test("a removed instance resigns with priority 0 and closes its socket; a new one opens its own and starts")
+    func removedAndAdded() {
+        var harness = PlannerHarness(instanceText(state: "MASTER", priority: 255))
+        harness.start()
+        harness.advance(by: .zero)
+        let mark = harness.actions.count
+        let new = PlannerHarness.configuration(
+            instanceText(name: "VI_2", state: "MASTER", priority: 255, vrid: 60, interface: "eth1", addresses: ["203.0.113.100"]))
+        harness.feed(harness.planner.interfacesChanged([Interfaces.link(3, "eth1"), Interfaces.address(3, "203.0.113.1/24")], forwarding: [:], now: harness.now))
+        harness.feed(harness.planner.apply(new, now: harness.now))
+        let after = harness.since(mark)
+        #expect(after.contains { if case .send(let advert) = $0 { advert.bytes[22] == 0 } else { false } }, "priority 0")
+        #expect(after.contains(.closeSocket(SocketKey(index: 2, family: .ipv4))))
+        #expect(after.contains(.openSocket(SocketKey(index: 3, family: .ipv4), interface: "eth1", multicastGroup: IPAddress("224.0.0.18"))))
+        #expect(harness.logs.contains("Reloaded: 0 instances kept, 1 added, 1 removed"))
+        harness.advance(by: .zero)
+        #expect(harness.state("VI_2") == .master)
+    }
+
+    @Test("an unchanged script keeps its state; a changed one starts over, and its old run's end is ignored")
+    func scripts() {
+        let script = "vrrp_script chk {\n    script \"/bin/check\"\n    interval 5\n}\n"
+        let instance = instanceText(extra: "    track_script {\n        chk\n    }")
+        var harness = PlannerHarness(script + instance)
+        harness.start()
+        let first = harness.actions.compactMap { if case .runScript(let run, _, _, _) = $0 { run } else { nil } }[0]
+        // Reloaded with the same script while it runs: nothing happens to it.
+        harness.feed(harness.planner.apply(PlannerHarness.configuration(script + instance), now: harness.now))
+        #expect(!harness.actions.contains(.killScript(first)))
+        // Changed: the running one is killed and a new run starts.
+        let changed = "vrrp_script chk {\n    script \"/bin/check2\"\n    interval 5\n}\n"
+        harness.feed(harness.planner.apply(PlannerHarness.configuration(changed + instance), now: harness.now))
+        #expect(harness.actions.contains(.killScript(first)))
+        let runs = harness.actions.compactMap { if case .runScript(let run, _, _, _) = $0 { run } else { nil } }
+        #expect(runs.count == 2 && runs[1].generation != first.generation)
+        let mark = harness.actions.count
+        harness.feed(harness.planner.scriptEnded(first, .exited(1), now: harness.now))
+        #expect(harness.since(mark).isEmpty, "the retired run's end changes nothing")
+    }
+
+    @Test("a file with errors is refused and changes nothing; one reload at a time")
+    func refused() {
+        var harness = PlannerHarness(instanceText())
+        harness.start()
+        #expect(harness.planner.reloadRequested().contains(.loadConfiguration))
+        #expect(harness.planner.reloadRequested() == [.log(.warning, "reload requested while one is in progress; ignored")])
+        let broken = ConfigLoader.load(text: "vrrp_instance {\n", options: ConfigLoader.Options(configID: "t"))
+        harness.feed(harness.planner.configurationLoaded(broken, now: harness.now))
+        #expect(harness.logs.contains { $0.hasPrefix("Reload refused") })
+        #expect(harness.planner.router(named: "VI_1") != nil)
+        #expect(harness.planner.reloadRequested().contains(.loadConfiguration), "ready for the next")
+    }
+
+    @Test("global_defs changed: the notifier is replaced (the executor closes the old one)")
+    func notifier() {
+        var harness = PlannerHarness(instanceText())
+        harness.start()
+        let new = PlannerHarness.configuration("global_defs {\n    router_id other\n}\n" + instanceText())
+        let actions = harness.planner.apply(new, now: harness.now)
+        #expect(actions.contains(.replaceNotifier(new.global)))
+    }
+}

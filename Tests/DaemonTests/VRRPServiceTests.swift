@@ -1,0 +1,81 @@
+import CLinux
+import Glibc
+import LinuxNet
+import Logging
+import Testing
+import VRRP
+import VigilConfig
+
+@testable import Daemon
+
+/// The VRRP executor over a recording fake of the machine (no root, no network): the planner's actions reach the
+/// sockets, the addresses and the wire through `VRRPIO`, and the kernel's answers come back to the planner.
+final class FakeVRRPIO: VRRPIO {
+    var opened: [SocketKey] = []
+    var closed: [SocketKey] = []
+    var sent: [VRRPPlanner.OutgoingAdvert] = []
+    var addressChanges: [(InterfaceAddress, Bool)] = []
+    var frames = 0
+    var addressAnswer: (InterfaceAddress, Bool) -> Int32 = { _, _ in 0 }
+    private var descriptors: [SocketKey: Int32] = [:]
+
+    func openSocket(_ key: SocketKey, interface: String, multicastGroup: IPAddress?) throws(SystemError) -> Int32 {
+        opened.append(key)
+        let fd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        descriptors[key] = fd
+        return fd
+    }
+
+    func closeSocket(_ key: SocketKey) {
+        closed.append(key)
+        if let fd = descriptors.removeValue(forKey: key) { close(fd) }
+    }
+
+    func receive(_ key: SocketKey, _ handler: (Datagram) -> Void) {}
+
+    func send(_ advert: VRRPPlanner.OutgoingAdvert) throws(SystemError) { sent.append(advert) }
+
+    func changeAddress(_ address: InterfaceAddress, add: Bool) -> (errno: Int32, message: String?) {
+        addressChanges.append((address, add))
+        return (addressAnswer(address, add), nil)
+    }
+
+    func sendFrame(_ frame: [UInt8], interfaceIndex: Int32) throws(SystemError) { frames += 1 }
+}
+
+@Suite("VRRP executor over a fake machine")
+struct VRRPServiceTests {
+    func service(_ io: FakeVRRPIO, _ text: String) throws -> VRRPService {
+        let directory = "/tmp/vigil-executor-test-\(getpid())"
+        mkdir(directory, 0o700)
+        let configuration = ConfigLoader.load(text: text, options: ConfigLoader.Options(configID: "t")).configuration
+        return try VRRPService(
+            configuration: configuration, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+            runtime: RuntimeDirectory(path: directory), options: VRRPService.Options(), io: io)
+    }
+
+    /// Runs the service's loop for `duration` on this thread.
+    func run(_ service: VRRPService, for duration: Duration) throws {
+        service.loop.schedule(at: service.loop.now + MonotonicTime(duration).nanoseconds) { service.loop.stop() }
+        try service.loop.run()
+    }
+
+    @Test("an owner's start reaches the socket, the addresses and the wire; its stop resigns and removes only its own")
+    func ownerStartAndStop() throws {
+        let io = FakeVRRPIO()
+        io.addressAnswer = { address, add in add && address.prefix.address == IPAddress("198.51.100.101") ? 17 : 0 }
+        let service = try service(
+            io, instanceText(state: "MASTER", priority: 255, addresses: ["198.51.100.100", "198.51.100.101"]))
+        service.perform(service.planner.start(interfaces: Interfaces.standard, forwarding: [:], now: service.now))
+        try run(service, for: .milliseconds(1200))
+        #expect(io.opened == [SocketKey(index: 2, family: .ipv4)])
+        #expect(io.sent.count >= 2, "the takeover's advert and the next one a second later")
+        #expect(io.sent.allSatisfy { $0.bytes[9] == 112 && $0.bytes[22] == 255 })
+        #expect(io.frames == 10, "five announcements of each address")
+        #expect(io.addressChanges.filter(\.1).count == 2)
+        service.perform(service.planner.stop(now: service.now))
+        #expect(io.sent.last?.bytes[22] == 0, "priority 0")
+        let removed = io.addressChanges.filter { !$0.1 }.map { "\($0.0.prefix)" }
+        #expect(removed == ["198.51.100.100/32"], "the address already there is not Vigil's to remove")
+    }
+}
