@@ -98,6 +98,7 @@ static int (*tls_read)(void *, void *, int);
 static int (*tls_write)(void *, const void *, int);
 static int (*tls_get_error)(const void *, int);
 static void (*tls_free)(void *);
+static void (*tls_clear_errors)(void);
 
 int vigil_tls_available(void) {
     if (tls_library) return 1;
@@ -124,6 +125,8 @@ int vigil_tls_available(void) {
     LOAD(tls_write, "SSL_write");
     LOAD(tls_get_error, "SSL_get_error");
     LOAD(tls_free, "SSL_free");
+    // From libcrypto, which libssl loads: dlsym searches a handle's dependencies too.
+    LOAD(tls_clear_errors, "ERR_clear_error");
 #undef LOAD
     tls_library = library;
     return 1;
@@ -172,10 +175,18 @@ static int tls_outcome(void *session, int result) {
     }
 }
 
-int vigil_tls_handshake(void *session) { return tls_outcome(session, tls_connect(session)); }
+// OpenSSL's error queue is per thread, and every probe runs on the checker's one thread: it must be empty before
+// each call whose result is read with SSL_get_error, or one server's verification failure left in the queue reads
+// as the next call's failure, on another server's session (SSL_get_error(3)).
+int vigil_tls_handshake(void *session) {
+    tls_clear_errors();
+    return tls_outcome(session, tls_connect(session));
+}
 int vigil_tls_read(void *session, void *buffer, int length) {
+    tls_clear_errors();
     return tls_outcome(session, tls_read(session, buffer, length));
 }
 int vigil_tls_write(void *session, const void *buffer, int length) {
+    tls_clear_errors();
     return tls_outcome(session, tls_write(session, buffer, length));
 }

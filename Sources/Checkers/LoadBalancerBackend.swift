@@ -41,7 +41,7 @@ public final class NFTablesBackend: LoadBalancerBackend {
     }
 
     func run(_ script: String) throws(LoadBalancerError) {
-        guard writeFile(scriptPath, script), let output = openOutput() else {
+        guard (try? SmallFile.replace(scriptPath, with: Array(script.utf8))) != nil, let output = openOutput() else {
             throw LoadBalancerError("cannot write \(scriptPath): \(errorText(vigil_errno()))")
         }
         defer { close(output) }
@@ -57,7 +57,7 @@ public final class NFTablesBackend: LoadBalancerBackend {
             throw LoadBalancerError("\(program) did not finish in 10 s")
         }
         guard ending.succeeded else {
-            let message = readFile(outputPath).prefix(2000)
+            let message = (SmallFile.text(outputPath, limit: 8192, followSymlinks: false) ?? "").prefix(2000)
             throw LoadBalancerError("\(program) -f \(scriptPath) \(ending): \(message)")
         }
     }
@@ -66,27 +66,6 @@ public final class NFTablesBackend: LoadBalancerBackend {
         let fd = open(outputPath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
         return fd >= 0 ? fd : nil
     }
-}
-
-func writeFile(_ path: String, _ text: String) -> Bool {
-    let temporary = path + ".new"
-    unlink(temporary)
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-    guard fd >= 0 else { return false }
-    var copy = text
-    let written = copy.withUTF8 { write(fd, $0.baseAddress, $0.count) }
-    close(fd)
-    guard written == text.utf8.count else { return false }
-    return rename(temporary, path) == 0
-}
-
-func readFile(_ path: String) -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return "" }
-    defer { close(fd) }
-    var buffer = [UInt8](repeating: 0, count: 8192)
-    let count = read(fd, &buffer, buffer.count)
-    return String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
 }
 
 /// IPVS over generic netlink: each change becomes one message (services before their destinations, removed after),

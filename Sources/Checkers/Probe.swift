@@ -77,7 +77,7 @@ public class Probe {
         closeDescriptor()
     }
 
-    var finished: Bool { completion == nil }
+    public var finished: Bool { completion == nil }
 }
 
 /// A connected, non-blocking socket: starts the connection and calls `connected` once it is up.

@@ -22,7 +22,7 @@ public struct CheckResult: Error, Sendable, Equatable {
 
 /// Where and how to check: the resolved address and port, the deadline, and the bits of the configuration a
 /// checker needs.
-public struct CheckTarget: Sendable {
+public struct CheckTarget: Sendable, Equatable {
     public var address: IPAddress
     public var port: UInt16
     public var bindAddress: IPAddress?

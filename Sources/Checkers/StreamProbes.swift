@@ -174,7 +174,7 @@ public class StreamConversation: ConnectingProbe {
 /// digest, the MD5 of the body must match. The response is read through a bounded parser: a hostile head fails
 /// the check; a body is streamed through MD5 and never kept.
 public final class HTTPProbe: StreamConversation {
-    public struct Request: Sendable {
+    public struct Request: Sendable, Equatable {
         public var path: String
         public var host: String
         public var statusCodes: [ClosedRange<Int>]

@@ -1,4 +1,5 @@
 import Glibc
+import LinuxNet
 import Logging
 
 /// keepalived's `-m` (core dumps allowed: RLIMIT_CORE unlimited, for this process and its children) and
@@ -16,8 +17,8 @@ public final class CoreDumps {
             logger.warning("-m: cannot allow core dumps: \(String(cString: strerror(errno)))")
         }
         guard let pattern else { return }
-        let old = Self.read(Self.patternFile)
-        if Self.write(Self.patternFile, pattern) {
+        let old = SmallFile.text(Self.patternFile)?.split(separator: "\n").first.map(String.init)
+        if (try? SmallFile.overwrite(Self.patternFile, pattern + "\n")) != nil {
             previousPattern = old
             logger.info("core_pattern set to \(pattern) (was \(old ?? "?"))")
         } else {
@@ -28,25 +29,7 @@ public final class CoreDumps {
     /// Puts the kernel's core pattern back as it was.
     public func restore() {
         guard let previousPattern else { return }
-        _ = Self.write(Self.patternFile, previousPattern)
+        try? SmallFile.overwrite(Self.patternFile, previousPattern + "\n")
         self.previousPattern = nil
-    }
-
-    static func read(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let count = Glibc.read(fd, &buffer, buffer.count)
-        guard count > 0 else { return nil }
-        return String(decoding: buffer.prefix(count), as: UTF8.self).split(separator: "\n").first.map(String.init)
-    }
-
-    static func write(_ path: String, _ text: String) -> Bool {
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        let bytes = Array((text + "\n").utf8)
-        return Glibc.write(fd, bytes, bytes.count) == bytes.count
     }
 }

@@ -24,3 +24,14 @@ public final class Heartbeat {
         loop.schedule(at: loop.now + MonotonicTime(interval).nanoseconds) { [self] in beat(loop) }
     }
 }
+
+/// A callback's label for the event loop's longest-callback record: the thing itself in debug builds, nothing in
+/// release builds (no string is built for every timer armed).
+@inline(__always)
+func debugLabel(_ thing: some Any) -> String {
+    #if DEBUG
+        "\(thing)"
+    #else
+        ""
+    #endif
+}

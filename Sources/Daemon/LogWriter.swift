@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import LinuxNet
 import Logging
 
 /// Where log lines go, written on a thread of their own so that a slow terminal or syslog never delays an advert.
@@ -30,8 +31,7 @@ public final class LogWriter: @unchecked Sendable {
 
     public let destination: Destination
     private var output: Int32 = 2
-    private var mutex = pthread_mutex_t()
-    private var condition = pthread_cond_t()
+    private let lock = ConditionLock()
     private var queue: [Line] = []
     private var dropped = 0
     private var written = 0
@@ -51,8 +51,6 @@ public final class LogWriter: @unchecked Sendable {
         case .console, .journal, .discard:
             break
         }
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&condition, nil)
         let box = Unmanaged.passRetained(self)
         pthread_create(
             &thread, nil,
@@ -67,45 +65,36 @@ public final class LogWriter: @unchecked Sendable {
     /// Queues one line; returns at once.
     public func write(_ level: Logger.Level, _ message: String) {
         let line = Line(level: level, time: time(nil), message: message)
-        pthread_mutex_lock(&mutex)
-        if queue.count < Self.capacity {
-            queue.append(line)
-            queued += 1
-        } else {
-            dropped += 1
+        lock.withLock {
+            if queue.count < Self.capacity {
+                queue.append(line)
+                queued += 1
+            } else {
+                dropped += 1
+            }
+            lock.broadcast()
         }
-        pthread_cond_signal(&condition)
-        pthread_mutex_unlock(&mutex)
     }
 
     /// Waits until every queued line is written (before exiting).
     public func flush() {
-        pthread_mutex_lock(&mutex)
-        let target = queued
-        pthread_mutex_unlock(&mutex)
-        while true {
-            pthread_mutex_lock(&mutex)
-            let done = written >= target
-            pthread_mutex_unlock(&mutex)
-            if done { return }
-            usleep(1_000)
-        }
+        let target = lock.withLock { queued }
+        while !lock.withLock({ written >= target }) { usleep(1_000) }
     }
 
     private func drain() {
         while true {
-            pthread_mutex_lock(&mutex)
-            while queue.isEmpty { pthread_cond_wait(&condition, &mutex) }
-            let batch = queue
-            queue.removeAll(keepingCapacity: true)
-            let lost = dropped
-            dropped = 0
-            pthread_mutex_unlock(&mutex)
+            let (batch, lost) = lock.withLock {
+                while queue.isEmpty { lock.wait() }
+                let batch = queue
+                queue.removeAll(keepingCapacity: true)
+                let lost = dropped
+                dropped = 0
+                return (batch, lost)
+            }
             if lost > 0 { emit(Line(level: .warning, time: time(nil), message: "\(lost) log lines were dropped")) }
             for line in batch { emit(line) }
-            pthread_mutex_lock(&mutex)
-            written += batch.count
-            pthread_mutex_unlock(&mutex)
+            lock.withLock { written += batch.count }
         }
     }
 

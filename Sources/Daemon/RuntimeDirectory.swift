@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import LinuxNet
 
 /// Vigil's private runtime directory (`/run/vigil` unless told otherwise) and the files in it: pid files and
 /// dumps are created with O_EXCL|O_NOFOLLOW and owner-only modes, never by following a planted symlink and never
@@ -49,26 +50,10 @@ public struct RuntimeDirectory: Sendable {
     }
 
     public static func writeAtomically(_ target: String, contents: String, mode: mode_t) throws(Failure) {
-        let temporary = "\(target).\(getpid()).tmp"
-        unlink(temporary)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw .system("cannot create \(temporary)", errno) }
-        var text = contents
-        let ok = text.withUTF8 { bytes -> Bool in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                if written <= 0 { return false }
-                offset += written
-            }
-            return true
-        }
-        close(fd)
-        guard ok, rename(temporary, target) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw .system("cannot write \(target)", code)
+        do {
+            try SmallFile.replace(target, with: Array(contents.utf8), mode: mode)
+        } catch {
+            throw .system("cannot write \(target) (\(error.call))", error.errno)
         }
     }
 
@@ -87,19 +72,14 @@ public struct RuntimeDirectory: Sendable {
         }
         let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .system("cannot create pid file \(target)", errno) }
-        let line = "\(pid)\n"
-        _ = line.withCString { Glibc.write(fd, $0, strlen($0)) }
-        close(fd)
+        defer { close(fd) }
+        guard SmallFile.writeAll(fd, Array("\(pid)\n".utf8)) else {
+            throw .system("cannot write pid file \(target)", errno)
+        }
     }
 
     public static func readPid(_ target: String) -> Int32? {
-        let fd = open(target, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 32)
-        let count = read(fd, &buffer, buffer.count)
-        guard count > 0 else { return nil }
-        return Int32(String(decoding: buffer[0..<count], as: UTF8.self).filter(\.isNumber))
+        SmallFile.text(target, limit: 32, followSymlinks: false).flatMap { Int32($0.filter(\.isNumber)) }
     }
 
     /// Removes a pid file if it is ours.

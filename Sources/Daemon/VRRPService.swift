@@ -215,7 +215,7 @@ public final class VRRPService {
             announce(announcement)
         case .arm(let timer, let deadline):
             if let existing = timers[timer] { loop.cancel(existing) }
-            timers[timer] = loop.schedule(at: deadline.nanoseconds, label: "\(timer)") { [unowned self] in
+            timers[timer] = loop.schedule(at: deadline.nanoseconds, label: debugLabel(timer)) { [unowned self] in
                 timers[timer] = nil
                 perform(planner.timerFired(timer, now: now))
             }

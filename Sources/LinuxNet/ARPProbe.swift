@@ -66,13 +66,10 @@ public enum ARPProbe {
 
     /// An interface's hardware address, from sysfs.
     static func hardwareAddress(_ interface: String) throws(SystemError) -> [UInt8] {
-        let fd = open("/sys/class/net/\(interface)/address", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError("cannot read the MAC of \(interface)", errno: errno) }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let count = read(fd, &buffer, buffer.count)
-        let text = String(decoding: buffer.prefix(max(0, count)), as: UTF8.self).split(separator: "\n").first ?? ""
-        let bytes = text.split(separator: ":").compactMap { UInt8($0, radix: 16) }
+        guard let text = SmallFile.text("/sys/class/net/\(interface)/address", limit: 64) else {
+            throw SystemError("cannot read the MAC of \(interface)", errno: vigil_errno())
+        }
+        let bytes = (text.split(separator: "\n").first ?? "").split(separator: ":").compactMap { UInt8($0, radix: 16) }
         guard bytes.count == 6 else { throw SystemError("\(interface) has no Ethernet address", errno: EINVAL) }
         return bytes
     }

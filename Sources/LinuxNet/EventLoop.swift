@@ -135,7 +135,14 @@ public final class EventLoop: @unchecked Sendable {
             }
             for index in 0..<Int(count) {
                 let fd = events[index].data.fd
-                if let entry = readHandlers[fd] { timed(entry.label, .descriptor, entry.handler) }
+                // The timerfd and the wake-up eventfd dispatch callbacks of their own, each timed there.
+                if fd == timerFD.rawValue {
+                    timerFDReadable()
+                } else if fd == wakeFD.rawValue {
+                    runPosted()
+                } else if let entry = readHandlers[fd] {
+                    timed(entry.label, .descriptor, entry.handler)
+                }
                 if !running { break }
             }
         }

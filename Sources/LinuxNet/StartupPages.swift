@@ -33,7 +33,7 @@ public enum StartupPages {
 
     /// File-backed `r-xp` mappings with no anonymous pages, from /proc/self/smaps.
     static func executableMappings() -> [Mapping] {
-        guard let text = readAll("/proc/self/smaps") else { return [] }
+        guard let text = SmallFile.text("/proc/self/smaps", limit: 64 << 20) else { return [] }
         var result = [Mapping]()
         var current: Mapping?
         func finish() {
@@ -58,19 +58,5 @@ public enum StartupPages {
         }
         finish()
         return result
-    }
-
-    static func readAll(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = read(fd, &chunk, chunk.count)
-            if count <= 0 { break }
-            bytes += chunk[0..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

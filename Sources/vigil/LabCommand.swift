@@ -230,10 +230,10 @@ final class Demo {
         }
         stamp("n1 is MASTER again, \(format(clock.now - restarted)) after its restart; n2 went back to BACKUP")
         stamp("the client asks again: \(clientView()) answers")
-        say("")
-        say("n2's log:")
-        for line in (daemons["n2"]?.log ?? "").split(separator: "\n") { say("  \(line)") }
         for (_, daemon) in daemons { daemon.stop(signal: SIGTERM, timeout: .seconds(5)) }
+        say("")
+        say("n2's log (to its stop):")
+        for line in (daemons["n2"]?.log ?? "").split(separator: "\n") { say("  \(line)") }
     }
 
     func pause(_ duration: Duration) throws {

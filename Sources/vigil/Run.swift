@@ -147,10 +147,12 @@ struct Run {
         withPidFile(options.checkersPidFile ?? runtime.file("checkers.pid"), logger: logger) {
             let result = load(options.config, environment: LocalEnvironment())
             do {
-                let service = try CheckerService(configuration: result.configuration, logger: logger, runtime: runtime)
+                var serviceOptions = CheckerService.Options()
+                serviceOptions.releaseOnStop = !options.dontReleaseIPVS
+                let service = try CheckerService(
+                    configuration: result.configuration, logger: logger, runtime: runtime, options: serviceOptions)
                 service.metricsListen = options.metricsListen
                 service.heartbeat = heartbeat
-                service.releaseOnStop = !options.dontReleaseIPVS
                 service.servesMetrics = options.checkOnly || result.configuration.instances.isEmpty
                 let source = options.config
                 service.loadConfiguration = { load(source, environment: LocalEnvironment()) }

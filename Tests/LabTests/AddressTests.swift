@@ -80,6 +80,31 @@ struct AddressTests {
         }
     }
 
+    @Test("an interface missing at start, created, deleted and created again: the instance follows it, no restart")
+    func dynamicInterface() throws {
+        let lab = try VRRPLab("dynamic-if", nodes: 1)
+        defer { lab.close() }
+        let n1 = lab.namespace("n1")
+        let config = vrrpConfig(state: "MASTER", priority: 255, addresses: ["203.0.113.100"])
+            .replacingOccurrences(of: "interface eth0", with: "interface eth1")
+        try lab.startVigil("n1", config: config)
+        #expect(
+            Lab.wait(timeout: .seconds(3)) { lab.log("n1").contains("(VI_1) Entering FAULT STATE") } != nil,
+            "\(lab.log("n1"))")
+        for round in 1...2 {
+            try lab.lab.veth("eth1", in: n1, peer: "q\(round)", in: lab.hub)
+            try lab.lab.run(n1, ["ip", "addr", "add", "203.0.113.1/24", "dev", "eth1"])
+            #expect(
+                Lab.wait(timeout: .seconds(3)) { lab.lab.holds(n1, "203.0.113.100", interface: "eth1") } != nil,
+                "round \(round): the instance attaches to eth1 and takes the address\n\(lab.log("n1"))")
+            try lab.lab.run(n1, ["ip", "link", "del", "eth1"])
+            #expect(
+                Lab.wait(timeout: .seconds(3)) { lab.log("n1").components(separatedBy: "Entering FAULT STATE").count > round + 1 } != nil,
+                "round \(round): FAULT again when eth1 goes\n\(lab.log("n1"))")
+        }
+        #expect(lab.daemons["n1"]?.isRunning == true)
+    }
+
     @Test("a crashed VRRP process is restarted by the supervisor, which cleans up and takes over again")
     func childRestart() throws {
         let lab = try VRRPLab("restart", nodes: 1)

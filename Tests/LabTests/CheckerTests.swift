@@ -248,6 +248,50 @@ struct CheckerTests {
 }
 
 extension CheckerTests {
+    /// OpenSSL keeps one error queue per thread, and every probe runs on the checker's thread: a server failing
+    /// verification must not leave errors that fail the next server's check.
+    @Test("SSL_GET: a server failing verification beside a healthy one for 15 s never fails the healthy one")
+    func tlsErrorsStayWithTheirServer() throws {
+        let lab = try BalancerLab("lbtls", servers: 2)
+        defer { lab.close() }
+        func openssl(_ arguments: [String]) throws { try Command.run(["openssl"] + arguments) }
+        let ca = lab.lab.path("ca.pem")
+        let caKey = lab.lab.path("ca.key")
+        try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", caKey, "-out", ca, "-days", "1", "-subj", "/CN=Lab CA"])
+        // rs1: signed by the CA Vigil trusts; rs2: self-signed, so its verification fails.
+        let signedKey = lab.lab.path("rs1.key")
+        let request = lab.lab.path("rs1.csr")
+        let signed = lab.lab.path("rs1.pem")
+        try openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", signedKey, "-out", request, "-subj", "/CN=rs1.lab.test"])
+        try openssl(["x509", "-req", "-in", request, "-CA", ca, "-CAkey", caKey, "-CAcreateserial", "-out", signed, "-days", "1"])
+        let selfKey = lab.lab.path("rs2.key")
+        let selfSigned = lab.lab.path("rs2.pem")
+        try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", selfKey, "-out", selfSigned, "-days", "1", "-subj", "/CN=rs2.lab.test"])
+        let sni = lab.lab.path("sni.txt")
+        try lab.serve("rs1", ["https", lab.address("rs1"), "443", "rs1", signed, signedKey, sni], name: "rs1")
+        try lab.serve("rs2", ["https", lab.address("rs2"), "443", "rs2", selfSigned, selfKey, sni], name: "rs2")
+        var config = "SSL {\n    ca \(ca)\n}\nvirtual_server \(BalancerLab.vip) 443 {\n    delay_loop 1\n    lb_algo rr\n"
+        for server in ["rs1", "rs2"] {
+            config += "    real_server \(lab.address(server)) 443 {\n        SSL_GET {\n            url {\n                path /\n            }\n            connect_timeout 1\n            retry 0\n        }\n    }\n"
+        }
+        config += "}\n"
+        try lab.startVigil(config: config)
+        let rs1 = "\(lab.address("rs1")):443"
+        #expect(Lab.wait(timeout: .seconds(8)) { lab.destinations(port: 443) == [rs1] } != nil, "\(lab.ruleset)\n\(lab.log)")
+        // 15 s of checks of both, every second: rs1 never leaves, rs2 never comes in.
+        let clock = ContinuousClock()
+        let end = clock.now + .seconds(15)
+        var seen = Set<Set<String>>()
+        while clock.now < end {
+            seen.insert(lab.destinations(port: 443))
+            usleep(200_000)
+        }
+        #expect(seen == [[rs1]], "destinations seen: \(seen)\n\(lab.log)")
+        #expect(lab.log.contains("SSL_GET on service [\(lab.address("rs2"))]:tcp:443 failed"))
+    }
+}
+
+extension CheckerTests {
     /// One virtual server per checker kind, all on rs1: each must come up from `alpha` (down) by its own check, go
     /// down when its service goes, and come back.
     @Test("Every checker kind: up from alpha, down when its service goes, up again when it returns")

@@ -205,6 +205,12 @@ public struct FileCheck: Hashable, Sendable {
     public var trackFile: String?
     public var weight: Int?
     public var reverse = false
+
+    public init(trackFile: String? = nil, weight: Int? = nil, reverse: Bool = false) {
+        self.trackFile = trackFile
+        self.weight = weight
+        self.reverse = reverse
+    }
 }
 
 /// `virtual_server_group NAME { ... }`.

@@ -43,8 +43,8 @@ public enum KeywordInventory {
         "Vigil installs no firewall rules: traffic to the virtual addresses is accepted whatever the state (as `accept`)")
     static let checkerTiming = "CheckerMachine (retry and timing), cascading from virtual_server and real_server"
     static let sharedCheckerKeywords: [(String, KeywordSupport)] = [
-        ("connect_ip", .works("CheckerService: the probe's address")),
-        ("connect_port", .works("CheckerService: the probe's port")),
+        ("connect_ip", .works("CheckerPlanner: the probe's address")),
+        ("connect_port", .works("CheckerPlanner: the probe's port")),
         ("bindto", .works("Probes.openSocket: bind()")),
         ("bind_port", .notYet("the probe's socket is bound to an ephemeral port")),
         ("bind_if", .works("Probes.openSocket: SO_BINDTODEVICE")),
@@ -55,7 +55,7 @@ public enum KeywordInventory {
         ("warmup", .works(checkerTiming)),
         ("delay_loop", .works(checkerTiming)),
         ("alpha", .works("CheckerMachine: starts down until its first success")),
-        ("log_all_failures", .works("CheckerService: every failure is logged")),
+        ("log_all_failures", .works("CheckerPlanner: every failure is logged")),
     ]
 
     // MARK: - The inventory
@@ -70,22 +70,22 @@ public enum KeywordInventory {
             "top level",
             [
                 ("global_defs", .works("GlobalDefinitions")),
-                ("vrrp_instance", .works("VRRPService, one RouterDriver and VirtualRouter each")),
-                ("vrrp_script", .works("VRRPService+Tracking: scripts run off the loop, rise/fall in ScriptHealth")),
-                ("vrrp_track_process", .works("VRRPService+Tracking: the process table read every second")),
-                ("track_file", .works("VRRPService+Tracking and CheckerService: the file read every second")),
+                ("vrrp_instance", .works("VRRPPlanner, one RouterState and VirtualRouter each")),
+                ("vrrp_script", .works("VRRPPlanner+Tracking: scripts run off the loop, rise/fall in ScriptHealth")),
+                ("vrrp_track_process", .works("VRRPPlanner+Tracking: the process table read every second")),
+                ("track_file", .works("VRRPPlanner+Tracking and CheckerService: the file read every second")),
                 ("vrrp_track_file", .works("as `track_file`")),
                 ("vrrp_sync_group", .works("SyncGroupState: MASTER together, BACKUP and FAULT spread")),
                 (
                     "virtual_server",
                     .worksExcept(
-                        "CheckerService: checkers, ServicePool, the load balancer",
+                        "CheckerPlanner: checkers, ServicePool, the load balancer",
                         except: "`virtual_server fwmark N` is checked but not balanced")
                 ),
                 (
                     "virtual_server_group",
                     .worksExcept(
-                        "CheckerService: a service for every address of each range",
+                        "CheckerPlanner: a service for every address of each range",
                         except: "`fwmark` entries and entries without a port are not balanced")
                 ),
                 ("SSL", .works("TLSContext for SSL_GET")),
@@ -137,7 +137,7 @@ public enum KeywordInventory {
                 ("smtp_connect_timeout", .works("SMTPClient")),
                 ("smtp_alert", .works("Notifier: VRRP and checker mail")),
                 ("smtp_alert_vrrp", .works("Notifier: VRRP mail")),
-                ("smtp_alert_checker", .works("CheckerService: real-server mail")),
+                ("smtp_alert_checker", .works("CheckerPlanner: real-server mail")),
                 ("no_email_faults", .works("Notifier: no mail on FAULT")),
                 ("enable_script_security", .works("ScriptLauncher and the validator: unsafe scripts are disabled")),
                 ("script_user", .works("ScriptLauncher: the default script user and group")),
@@ -145,9 +145,9 @@ public enum KeywordInventory {
                 ("startup_script_timeout", .notYet("the start-up script is not run")),
                 ("shutdown_script", .notYet("the script is not run")),
                 ("shutdown_script_timeout", .notYet("the shutdown script is not run")),
-                ("vrrp_version", .works("RouterDriver: the default VRRP version")),
-                ("vrrp_mcast_group4", .works("RouterDriver and VRRPSocket: the group joined and sent to")),
-                ("vrrp_mcast_group6", .works("RouterDriver and VRRPSocket: the group joined and sent to")),
+                ("vrrp_version", .works("RouterState: the default VRRP version")),
+                ("vrrp_mcast_group4", .works("RouterState and VRRPSocket: the group joined and sent to")),
+                ("vrrp_mcast_group6", .works("RouterState and VRRPSocket: the group joined and sent to")),
                 ("vrrp_garp_master_delay", .works("VirtualRouter: the second burst of announcements")),
                 ("vrrp_garp_master_repeat", .works("VirtualRouter: announcements per burst")),
                 ("vrrp_garp_master_refresh", .works("VirtualRouter: periodic announcements while master")),
@@ -191,8 +191,12 @@ public enum KeywordInventory {
                 ("fifo_write_vrrp_states_on_reload", .notYet("no state lines are written on a reload")),
                 ("lvs_notify_fifo", .works("Notifier: FIFO lines of the checker")),
                 ("lvs_notify_fifo_script", .works("Notifier: started with the FIFO's path")),
-                ("dynamic_interfaces", .notYet(
-                    "an instance whose interface is missing at start stays in FAULT until a reload")),
+                (
+                    "dynamic_interfaces",
+                    .works(
+                        "VRRPPlanner: an instance waits in FAULT for an interface missing at start, deleted or renamed, and attaches when it appears (always, with or without the keyword)"
+                    )
+                ),
                 ("default_interface", .notYet("it is used only by `static_ipaddress`, which Vigil does not install yet")),
                 ("disable_local_igmp", .notYet("the igmp_link_local_mcast_reports setting is left as it is")),
                 ("lvs_timeouts", .notYet("the load balancer's timeouts are left as they are")),
@@ -273,7 +277,7 @@ public enum KeywordInventory {
                 ("config_save_dir", .notApplicable("`vigil config dump` shows the configuration as Vigil read it")),
                 ("tmp_config_directory", .notApplicable("Vigil reads the configuration without a temporary copy")),
                 ("data_use_instance", .notApplicable("dumps are vigil.data and vigil.stats in the runtime directory")),
-                ("vigil_lb_backend", .works("CheckerService: IPVS or nftables")),
+                ("vigil_lb_backend", .works("CheckerPlanner: IPVS or nftables")),
                 ("vigil_metrics_listen", .works("MetricsPage: Prometheus metrics")),
                 ("vigil_no_realtime", .works("VRRPService.applyScheduling")),
             ])
@@ -296,7 +300,7 @@ public enum KeywordInventory {
                 ("notify", .works("Notifier: group scripts")),
                 ("smtp_alert", .works("Notifier: group mail")),
                 ("global_tracking", .works("as `sync_group_tracking_weight`")),
-                ("sync_group_tracking_weight", .works("VRRPService+Tracking: group trackers keep their weights")),
+                ("sync_group_tracking_weight", .works("VRRPPlanner+Tracking: group trackers keep their weights")),
                 ("notify_priority_changes", .notYet("only the members' own `notify_priority_changes` is applied")),
             ])
 
@@ -319,7 +323,7 @@ public enum KeywordInventory {
         add(
             "vrrp_instance",
             [
-                ("state", .works("RouterDriver: the initial state")),
+                ("state", .works("RouterState: the initial state")),
                 ("interface", .works("VRRPService: the socket and the link that faults it")),
                 ("virtual_router_id", .works("VirtualRouter")),
                 ("priority", .works("VirtualRouter and TrackedPriority")),
@@ -329,8 +333,8 @@ public enum KeywordInventory {
                 ("preempt", .works("VirtualRouter")),
                 ("preempt_delay", .works("VirtualRouter")),
                 ("authentication", .works("PASS and AH (VRRPv2 over IPv4)")),
-                ("unicast_src_ip", .works("RouterDriver: the source of unicast adverts")),
-                ("unicast_peer", .works("RouterDriver: destinations; ReceivePolicy: accepted sources")),
+                ("unicast_src_ip", .works("RouterState: the source of unicast adverts")),
+                ("unicast_peer", .works("RouterState: destinations; ReceivePolicy: accepted sources")),
                 ("unicast_ttl", .works("VRRPService: the TTL of unicast adverts")),
                 (
                     "unicast_fault_no_peer",
@@ -342,8 +346,8 @@ public enum KeywordInventory {
                     .partial("both checksums are accepted on receipt; Vigil always sends the RFC's")
                 ),
                 ("native_ipv6", .works("the instance's family when no address decides it")),
-                ("mcast_src_ip", .works("RouterDriver: the source of adverts")),
-                ("mcast_dst_ip", .works("RouterDriver and VRRPSocket")),
+                ("mcast_src_ip", .works("RouterState: the source of adverts")),
+                ("mcast_dst_ip", .works("RouterState and VRRPSocket")),
                 ("track_src_ip", .notYet("losing the source address does not put the instance in FAULT")),
                 ("vrf", .notYet("the instance runs in the default VRF")),
                 ("dont_track_primary", .notYet("the instance's interface going down still puts it in FAULT")),
@@ -402,7 +406,7 @@ public enum KeywordInventory {
         add(
             "virtual_ipaddress item",
             [
-                ("dev", .works("RouterDriver: the address goes on that interface, which the instance tracks (FAULT while it is down)")),
+                ("dev", .works("RouterState: the address goes on that interface, which the instance tracks (FAULT while it is down)")),
                 ("scope", .works("netlink: the address's scope")),
                 ("brd", .works("netlink: the broadcast address")),
                 ("broadcast", .works("netlink: the broadcast address")),
@@ -414,7 +418,7 @@ public enum KeywordInventory {
                 ("mngtmpaddr", .works("netlink: IFA_F_MANAGETEMPADDR")),
                 ("noprefixroute", .works("netlink: IFA_F_NOPREFIXROUTE")),
                 ("autojoin", .works("netlink: IFA_F_MCAUTOJOIN")),
-                ("no_track", .works("RouterDriver: the address's interface is not tracked")),
+                ("no_track", .works("RouterState: the address's interface is not tracked")),
                 ("use_vmac", noVMAC),
                 ("track_group", .notYet("track groups are not applied")),
             ])
@@ -430,8 +434,8 @@ public enum KeywordInventory {
             "vrrp_script",
             [
                 ("script", .works("ScriptLauncher and ChildProcess, off the loop")),
-                ("interval", .works("VRRPService+Tracking")),
-                ("timeout", .works("VRRPService+Tracking: the process group is killed")),
+                ("interval", .works("VRRPPlanner+Tracking")),
+                ("timeout", .works("VRRPPlanner+Tracking: the process group is killed")),
                 ("weight", .works("TrackedPriority")),
                 ("rise", .works("ScriptHealth")),
                 ("fall", .works("ScriptHealth")),
@@ -445,8 +449,8 @@ public enum KeywordInventory {
                 ("process", .works("ProcessTable")),
                 ("param_match", .works("ProcessTable")),
                 ("weight", .works("TrackedPriority")),
-                ("quorum", .works("VRRPService+Tracking")),
-                ("quorum_max", .works("VRRPService+Tracking")),
+                ("quorum", .works("VRRPPlanner+Tracking")),
+                ("quorum_max", .works("VRRPPlanner+Tracking")),
                 ("full_command", .works("ProcessTable")),
                 ("delay", .notYet("a change counts at the next reading of /proc, within a second")),
                 ("terminate_delay", .notYet("a change counts at the next reading of /proc, within a second")),
@@ -457,7 +461,7 @@ public enum KeywordInventory {
             add(
                 context,
                 [
-                    ("file", .works("read every second by VRRPService+Tracking and CheckerService")),
+                    ("file", .works("read every second by VRRPPlanner+Tracking and CheckerService")),
                     ("weight", .works("TrackedPriority and FILE_CHECK")),
                     (
                         "init_file",
@@ -524,7 +528,7 @@ public enum KeywordInventory {
                     "sorry_server_lvs_method",
                     .worksExcept("IPVS forwarding of the sorry server", except: "with the nftables backend, NAT only")
                 ),
-                ("smtp_alert", .works("CheckerService: real-server mail")),
+                ("smtp_alert", .works("CheckerPlanner: real-server mail")),
                 ("snmp_name", .notApplicable("Vigil has no SNMP agent")),
                 ("real_server", .works("ServicePool member")),
             ])
@@ -545,7 +549,7 @@ public enum KeywordInventory {
                 ("warmup", .works(checkerTiming)),
                 ("connect_timeout", .works(checkerTiming)),
                 ("delay_loop", .works(checkerTiming)),
-                ("smtp_alert", .works("CheckerService: real-server mail")),
+                ("smtp_alert", .works("CheckerPlanner: real-server mail")),
                 ("virtualhost", .works("HTTP_GET/SSL_GET: the Host header")),
                 ("snmp_name", .notApplicable("Vigil has no SNMP agent")),
                 ("TCP_CHECK", .works("TCPProbe")),
@@ -556,7 +560,7 @@ public enum KeywordInventory {
                 ("DNS_CHECK", .works("DatagramProbe with DNSMessage")),
                 ("PING_CHECK", .works("PingProbe (raw ICMP)")),
                 ("MISC_CHECK", .works("ScriptProbe")),
-                ("FILE_CHECK", .works("CheckerService: the file read every second")),
+                ("FILE_CHECK", .works("CheckerPlanner: the file read every second")),
                 (
                     "BFD_CHECK",
                     .refused("Vigil runs no BFD session, so this checker never comes up and its real server stays out of the pool")
@@ -627,7 +631,7 @@ public enum KeywordInventory {
         add(
             "FILE_CHECK",
             [
-                ("track_file", .works("CheckerService: the file read every second")),
+                ("track_file", .works("CheckerPlanner: the file read every second")),
                 ("weight", .works("ServicePool: the weight adjustment")),
             ])
         let noBFDCheck = KeywordSupport.refused("ignored with its BFD_CHECK, which never comes up")

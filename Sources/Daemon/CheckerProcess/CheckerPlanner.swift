@@ -1,0 +1,697 @@
+import Checkers
+import HealthCheck
+import LinuxNet
+import Logging
+import VRRP
+import VigilConfig
+
+/// The checker process's decisions, as a value: every virtual server's real servers and their checkers, each
+/// checker's `CheckerMachine`, each virtual server's `ServicePool`, and what the kernel's load balancer should
+/// hold. Events in (a check's result, a timer, FILE_CHECK values, the load balancer's answer, a reload, stop),
+/// actions out (probes to start, timers, load-balancer transactions, notifications, log lines). No syscall, no
+/// clock, no randomness of its own (a seeded generator comes in), so every rule is unit-tested without root
+/// (`CheckerPlannerTests`); `CheckerService` runs the actions.
+struct CheckerPlanner {
+    struct Options: Equatable, Sendable {
+        /// `-I` turns it off: the load balancer's services stay when Vigil stops.
+        var releaseOnStop = true
+        /// The identifier of this process's ICMP echo requests.
+        var pingIdentifier: UInt16 = 1
+        init() {}
+    }
+
+    /// A checker's identity inside the planner; stable across reloads for a checker that is kept.
+    struct CheckerID: Hashable, Comparable, Sendable, CustomStringConvertible {
+        let value: Int
+        static func < (lhs: CheckerID, rhs: CheckerID) -> Bool { lhs.value < rhs.value }
+        var description: String { "checker \(value)" }
+    }
+
+    /// What makes a checker the same one after a reload: its virtual server (by what it is, not where it stands in
+    /// the file), its real server, its kind and place among that real server's checkers of the kind, and every
+    /// setting it checks with. A kept checker keeps its state, so nothing moves in the load balancer.
+    struct CheckerKey: Hashable, Sendable {
+        var virtualServer: String
+        var realServer: String
+        var kind: String
+        var ordinal: Int
+        var settings: Checker
+    }
+
+    enum Timer: Hashable, Sendable {
+        case check(CheckerID)
+        case retryLoadBalancer
+        case publishMetrics
+    }
+
+    /// A check to run, described: the executor turns it into a probe.
+    enum ProbeRequest: Equatable, Sendable {
+        case tcp(CheckTarget)
+        case http(CheckTarget, HTTPProbe.Request, secure: Bool, serverName: String?)
+        case smtp(CheckTarget, helo: String)
+        case udp(CheckTarget, payload: [UInt8], requireReply: String?, minimumLength: Int, maximumLength: Int)
+        case dns(CheckTarget, query: [UInt8], id: UInt16)
+        case ping(CheckTarget, identifier: UInt16, sequence: UInt16)
+        case misc(ScriptCommand, user: String?, group: String?, dynamic: Bool, timeout: Duration)
+    }
+
+    enum Notification: Equatable, Sendable {
+        case realServer(String, of: String, up: Bool, script: ScriptCommand?, mail: Bool)
+        case virtualServer(String, up: Bool, script: ScriptCommand?)
+    }
+
+    enum Action: Equatable, Sendable {
+        case startProbe(CheckerID, ProbeRequest)
+        case cancelProbe(CheckerID)
+        case arm(Timer, at: MonotonicTime)
+        case cancel(Timer)
+        /// Make the kernel hold `state`, off the loop; answer with `loadBalancerApplied`.
+        case applyLoadBalancer(LoadBalancerState, changes: [LoadBalancerState.Change])
+        /// Remove everything the backend created, off the loop (on stop).
+        case removeLoadBalancer
+        /// Read these FILE_CHECK files every second and report with `fileValues` (empty: stop).
+        case pollFiles([String])
+        case notify(Notification)
+        /// `global_defs` or the `SSL` block changed.
+        case replaceNotifier(GlobalDefinitions)
+        case replaceTLS(SSLSettings?)
+        case log(Logger.Level, String)
+        case systemd(String)
+        case loadConfiguration
+        /// Publish the metrics file for the VRRP process (when they changed).
+        case publishMetrics(String)
+        case exit
+    }
+
+    struct CheckerState {
+        let id: CheckerID
+        let key: CheckerKey
+        let server: Int
+        let member: Int
+        /// The checker's place in its member's list of checker states (`ServicePool.Member.checkers`).
+        let index: Int
+        let checker: Checker
+        let target: CheckTarget
+        var machine: CheckerMachine
+        var running = false
+        /// HTTP_GET/SSL_GET: which of the URLs is being checked (all must pass).
+        var url = 0
+        var lastDetail = ""
+    }
+
+    /// One virtual server: the services the kernel holds for it, its real servers and pool.
+    struct ServerState {
+        var configuration: VirtualServer
+        var identity: String
+        var name: String
+        var services: [Service]
+        var realServers: [RealServer]
+        var realServerNames: [String]
+        var pool: ServicePool
+    }
+
+    struct CheckCount: Hashable {
+        var kind: String
+        var success: Bool
+    }
+
+    var configuration: Configuration
+    let options: Options
+    var random: SplitMix64
+    var servers: [ServerState] = []
+    var checkers: [CheckerState] = []
+    var nextCheckerID = 1
+    var pingSequence: UInt16 = 0
+    /// What the kernel holds (as last applied), what a transaction in flight will make it hold, and whether the
+    /// last one failed (a retry is armed).
+    var applied = LoadBalancerState()
+    var inFlight: LoadBalancerState?
+    var retrying = false
+    var balancerUpdates = 0
+    var balancerFailures = 0
+    var checkCounts: [CheckCount: Int] = [:]
+    var fileValues: [String: Int?] = [:]
+    var lastPublishedMetrics = ""
+    var reloading = false
+    var stopping = false
+    /// The load balancer's name, for logs and metrics.
+    let backendName: String
+
+    init(configuration: Configuration, options: Options = Options(), backendName: String, seed: UInt64) {
+        self.configuration = configuration
+        self.options = options
+        self.backendName = backendName
+        random = SplitMix64(seed: seed)
+    }
+
+    func checker(_ id: CheckerID) -> CheckerState? { checkers.first { $0.id == id } }
+    func index(of id: CheckerID) -> Int? { checkers.firstIndex { $0.id == id } }
+
+    // MARK: - Start and stop
+
+    mutating func start(now: MonotonicTime) -> [Action] {
+        var actions = build(keeping: [:], now: now)
+        actions.append(
+            .log(
+                .info,
+                "Checkers started: \(servers.count) virtual server\(servers.count == 1 ? "" : "s"), \(checkers.count) checker\(checkers.count == 1 ? "" : "s"), load balancer \(backendName)"
+            ))
+        actions += synchronize()
+        actions += publishMetrics(now: now)
+        actions.append(.systemd("READY=1"))
+        return actions
+    }
+
+    mutating func stop() -> [Action] {
+        guard !stopping else { return [] }
+        stopping = true
+        var actions: [Action] = [.log(.info, "Stopping checkers")]
+        for checker in checkers where checker.running { actions.append(.cancelProbe(checker.id)) }
+        if options.releaseOnStop { actions.append(.removeLoadBalancer) }
+        actions.append(.exit)
+        return actions
+    }
+
+    // MARK: - Building
+
+    /// keepalived's naming of a real or virtual server: `[198.51.100.10]:tcp:80`.
+    static func name(_ address: IPAddress, _ transport: String, _ port: UInt16) -> String {
+        "[\(address)]:\(transport):\(port)"
+    }
+
+    /// What a virtual server is, for matching it across reloads.
+    static func identity(_ server: VirtualServer) -> String {
+        "\(server.address)|\(server.transportProtocol.rawValue)"
+    }
+
+    /// Builds the servers and checkers from `configuration`; a checker whose key is in `previous` keeps its state
+    /// (and its id); every other one starts over, its first check spread over its warm-up.
+    mutating func build(keeping previous: [CheckerKey: CheckerState], now: MonotonicTime) -> [Action] {
+        servers = []
+        checkers = []
+        var actions = [Action]()
+        var fileChecks = [String]()
+        for virtualServer in configuration.virtualServers {
+            let transport = virtualServer.transportProtocol.rawValue.lowercased()
+            let services = services(of: virtualServer, &actions)
+            let serverIndex = servers.count
+            let identity = Self.identity(virtualServer)
+            var members = [ServicePool.Member]()
+            var names = [String]()
+            var realServers = [RealServer]()
+            for realServer in virtualServer.realServers {
+                guard let port = realServer.port ?? virtualServer.port else {
+                    actions.append(
+                        .log(.error, "\(realServer.location): real server \(realServer.address) has no port; skipped"))
+                    continue
+                }
+                let memberIndex = members.count
+                let realName = Self.name(realServer.address, transport, port)
+                var states = [Bool]()
+                var ordinals = [String: Int]()
+                for checker in realServer.checkers {
+                    let kind = checker.kind.keyword
+                    let ordinal = ordinals[kind, default: 0]
+                    ordinals[kind] = ordinal + 1
+                    if case .bfd = checker.kind {
+                        // Vigil runs no BFD session: the checker never comes up, so the server stays out of the
+                        // pool rather than in it unchecked (KeywordInventory).
+                        actions.append(.log(.warning, "\(checker.location): BFD_CHECK is not supported; \(realName) stays down"))
+                        states.append(false)
+                        continue
+                    }
+                    var settings = checker
+                    settings.location = SourceLocation(file: "", line: 0)
+                    let key = CheckerKey(
+                        virtualServer: identity, realServer: realName, kind: kind, ordinal: ordinal, settings: settings)
+                    let target = CheckTarget(
+                        address: checker.connectIP ?? realServer.address, port: checker.connectPort ?? port,
+                        bindAddress: checker.bindTo, bindInterface: checker.bindInterface,
+                        timeout: checker.timing.connectTimeout)
+                    let timing = CheckerMachine.Timing(
+                        delayLoop: checker.timing.delayLoop, connectTimeout: checker.timing.connectTimeout,
+                        retry: checker.timing.retry, delayBeforeRetry: checker.timing.delayBeforeRetry,
+                        warmup: checker.timing.warmup)
+                    // `alpha` was resolved once, down the cascade, by the configuration builder.
+                    var state: CheckerState
+                    if let kept = previous[key] {
+                        state = CheckerState(
+                            id: kept.id, key: key, server: serverIndex, member: memberIndex, index: states.count,
+                            checker: checker, target: target, machine: kept.machine, lastDetail: kept.lastDetail)
+                    } else {
+                        state = CheckerState(
+                            id: CheckerID(value: nextCheckerID), key: key, server: serverIndex, member: memberIndex,
+                            index: states.count, checker: checker, target: target,
+                            machine: CheckerMachine(timing: timing, alpha: checker.alpha))
+                        nextCheckerID += 1
+                    }
+                    if case .file(let file) = checker.kind, let name = file.trackFile,
+                        let path = configuration.trackFiles.first(where: { $0.name == name })?.path,
+                        !fileChecks.contains(path)
+                    {
+                        fileChecks.append(path)
+                    }
+                    state.running = false
+                    states.append(state.machine.isUp)
+                    checkers.append(state)
+                }
+                members.append(
+                    ServicePool.Member(
+                        address: realServer.address, port: port, weight: realServer.weight,
+                        inhibitOnFailure: realServer.inhibitOnFailure, forwardingMethod: realServer.forwardingMethod,
+                        checkers: states))
+                names.append(realName)
+                realServers.append(realServer)
+            }
+            let sorry = virtualServer.sorryServer.flatMap { sorry -> Destination? in
+                guard let port = sorry.port ?? virtualServer.port else { return nil }
+                return Destination(
+                    address: sorry.address, port: port, weight: 1,
+                    forwardingMethod: sorry.forwardingMethod ?? virtualServer.forwardingMethod)
+            }
+            let pool = ServicePool(
+                members: members, quorum: virtualServer.quorum, hysteresis: virtualServer.hysteresis,
+                sorryServer: sorry, sorryInhibit: virtualServer.sorryServer?.inhibit ?? false)
+            servers.append(
+                ServerState(
+                    configuration: virtualServer, identity: identity,
+                    name: services.first?.keepalivedName ?? "\(virtualServer.address)", services: services,
+                    realServers: realServers, realServerNames: names, pool: pool))
+        }
+        for index in checkers.indices {
+            if case .file = checkers[index].checker.kind { continue }
+            let delay: Duration
+            if checkers[index].machine.hasRun {
+                delay = .milliseconds(Int(random.next() % 1001))
+            } else {
+                delay = checkers[index].machine.firstDelay(random: random.unit())
+            }
+            actions.append(.arm(.check(checkers[index].id), at: Self.slot(now + delay)))
+        }
+        actions.append(.pollFiles(fileChecks))
+        return actions
+    }
+
+    /// Checks due within the same 10 ms run together: one wake-up for many, each moved by at most 5 ms (to the
+    /// nearest slot, so that intervals keep their length on average).
+    static func slot(_ deadline: MonotonicTime) -> MonotonicTime {
+        let slot: Int64 = 10_000_000
+        return MonotonicTime(nanoseconds: (deadline.nanoseconds + slot / 2) / slot * slot)
+    }
+
+    /// The kernel services of a virtual server: its address, or every address of its group.
+    func services(of virtualServer: VirtualServer, _ actions: inout [Action]) -> [Service] {
+        func service(_ address: IPAddress, _ port: UInt16) -> Service {
+            Service(
+                address: address, port: port, transportProtocol: virtualServer.transportProtocol,
+                scheduler: virtualServer.scheduler, persistence: virtualServer.persistenceTimeout)
+        }
+        switch virtualServer.address {
+        case .socket(let address, let port):
+            return [service(address, port)]
+        case .firewallMark(let mark):
+            actions.append(
+                .log(
+                    .error,
+                    "\(virtualServer.location): virtual server fwmark \(mark) is not balanced yet: its real servers are checked, nothing is balanced"
+                ))
+            return []
+        case .group(let name):
+            guard let group = configuration.virtualServerGroups.first(where: { $0.name == name }) else { return [] }
+            var result = [Service]()
+            for entry in group.entries {
+                guard case .addresses(let first, let last, let port) = entry, let port else {
+                    actions.append(.log(.error, "\(group.location): group \(name): firewall-mark and port-less entries are not balanced"))
+                    continue
+                }
+                var address = first
+                var count = 0
+                while count < 256 {
+                    result.append(service(address, port))
+                    if address == last { break }
+                    guard let next = Self.next(address) else { break }
+                    address = next
+                    count += 1
+                }
+            }
+            return result
+        }
+    }
+
+    static func next(_ address: IPAddress) -> IPAddress? {
+        var bytes = address.bytes
+        for index in bytes.indices.reversed() {
+            if bytes[index] == 255 {
+                bytes[index] = 0
+            } else {
+                bytes[index] += 1
+                return IPAddress(bytes: bytes)
+            }
+        }
+        return nil
+    }
+
+    // MARK: - Checking
+
+    mutating func timerFired(_ timer: Timer, now: MonotonicTime) -> [Action] {
+        switch timer {
+        case .check(let id):
+            guard let index = index(of: id) else { return [] }
+            return startCheck(index, now: now)
+        case .retryLoadBalancer:
+            retrying = false
+            // Read the kernel's state as unknown: the whole wanted state goes in again.
+            applied = LoadBalancerState(services: [:])
+            return synchronize()
+        case .publishMetrics:
+            return publishMetrics(now: now)
+        }
+    }
+
+    /// The probe for a checker's next check (or a failure when it cannot be described).
+    mutating func startCheck(_ index: Int, now: MonotonicTime) -> [Action] {
+        guard !stopping else { return [] }
+        let state = checkers[index]
+        let server = servers[state.server]
+        let realServer = server.realServers[state.member]
+        let target = state.target
+        let request: ProbeRequest
+        switch state.checker.kind {
+        case .tcp:
+            request = .tcp(target)
+        case .http(let http), .https(let http):
+            var secure = false
+            if case .https = state.checker.kind { secure = true }
+            guard !http.urls.isEmpty else { return finished(index, .failed("no url to check"), now: now) }
+            let url = http.urls[min(state.url, http.urls.count - 1)]
+            let virtualHost =
+                url.virtualhost ?? http.virtualhost ?? realServer.virtualhost ?? server.configuration.virtualhost
+            let defaultPort: UInt16 = secure ? 443 : 80
+            let host =
+                virtualHost
+                ?? (target.address.family == .ipv6 ? "[\(target.address)]" : "\(target.address)")
+                + (target.port == defaultPort ? "" : ":\(target.port)")
+            request = .http(
+                target, HTTPProbe.Request(path: url.path, host: host, statusCodes: url.statusCodes, digest: url.digest),
+                secure: secure, serverName: secure && http.enableSNI ? virtualHost : nil)
+        case .smtp(let smtp):
+            request = .smtp(target, helo: smtp.heloName)
+        case .udp(let udp):
+            request = .udp(
+                target, payload: udp.payload, requireReply: udp.requireReply, minimumLength: udp.minimumReplyLength,
+                maximumLength: udp.maximumReplyLength)
+        case .dns(let dns):
+            let id = UInt16(truncatingIfNeeded: random.next())
+            guard let query = DNSMessage.query(id: id, name: dns.name, type: dns.type) else {
+                return finished(index, .failed("DNS_CHECK cannot ask for type \(dns.type) of \(dns.name)"), now: now)
+            }
+            request = .dns(target, query: query, id: id)
+        case .ping:
+            pingSequence &+= 1
+            request = .ping(target, identifier: options.pingIdentifier, sequence: pingSequence)
+        case .misc(let misc):
+            guard let command = misc.command else { return finished(index, .failed("MISC_CHECK without misc_path"), now: now) }
+            request = .misc(
+                command, user: misc.user, group: misc.group, dynamic: misc.dynamic,
+                timeout: misc.timeout ?? state.checker.timing.delayLoop)
+        case .file, .bfd:
+            return []
+        }
+        checkers[index].running = true
+        return [.startProbe(state.id, request)]
+    }
+
+    /// A probe finished (or could not start).
+    mutating func probeFinished(_ id: CheckerID, _ result: CheckResult, now: MonotonicTime) -> [Action] {
+        guard !stopping, let index = index(of: id), checkers[index].running else { return [] }
+        checkers[index].running = false
+        // HTTP: every URL must pass; the next one is checked straight away.
+        if result.success, let urls = checkers[index].checker.kind.urlCount, checkers[index].url + 1 < urls {
+            checkers[index].url += 1
+            return startCheck(index, now: now)
+        }
+        checkers[index].url = 0
+        return finished(index, result, now: now)
+    }
+
+    /// A check's result counts: the machine decides the checker's state and the next check.
+    mutating func finished(_ index: Int, _ result: CheckResult, now: MonotonicTime) -> [Action] {
+        let state = checkers[index]
+        checkCounts[CheckCount(kind: state.checker.kind.keyword, success: result.success), default: 0] += 1
+        let (transition, next) = checkers[index].machine.record(success: result.success)
+        let server = servers[state.server]
+        let realServerName = server.realServerNames[state.member]
+        let kind = state.checker.kind.keyword
+        var actions = [Action]()
+        if !result.success && (state.checker.logAllFailures || transition != nil || state.lastDetail != result.detail) {
+            actions.append(.log(.info, "\(kind) on service \(realServerName) failed: \(result.detail)"))
+        }
+        checkers[index].lastDetail = result.detail
+        var events = [ServicePool.Event]()
+        if let weight = result.weight, checkers[index].machine.isUp,
+            servers[state.server].pool.members[state.member].weight != weight
+        {
+            actions.append(.log(.info, "Changing weight of \(realServerName) in VS \(server.name) to \(weight) (misc_dynamic)"))
+            events += servers[state.server].pool.setWeight(member: state.member, weight: weight)
+        }
+        switch transition {
+        case .up:
+            actions.append(.log(.info, "\(kind) on service \(realServerName) succeeded: \(result.detail)"))
+            events += servers[state.server].pool.update(member: state.member, checker: state.index, up: true)
+        case .down(let attempts):
+            actions.append(
+                .log(.info, "\(kind) on service \(realServerName) failed after \(attempts) attempt\(attempts == 1 ? "" : "s")"))
+            events += servers[state.server].pool.update(member: state.member, checker: state.index, up: false)
+        case nil:
+            break
+        }
+        actions += handle(events, server: state.server)
+        actions.append(.arm(.check(state.id), at: Self.slot(now + next)))
+        return actions
+    }
+
+    // MARK: - FILE_CHECK
+
+    /// The FILE_CHECK files as last read (nil: missing, or no number in it).
+    mutating func filesRead(_ values: [String: Int?], now: MonotonicTime) -> [Action] {
+        guard !stopping else { return [] }
+        fileValues = values
+        var actions = [Action]()
+        for index in checkers.indices {
+            guard case .file(let file) = checkers[index].checker.kind, let name = file.trackFile,
+                let track = configuration.trackFiles.first(where: { $0.name == name }), let path = track.path,
+                let read = values[path]
+            else { continue }
+            let value = read ?? track.initialValue ?? 0
+            let (up, adjustment) = Self.fileCheck(value: value, file: file, track: track)
+            let state = checkers[index]
+            var events = [ServicePool.Event]()
+            if servers[state.server].pool.members[state.member].weightAdjustment != adjustment {
+                events += servers[state.server].pool.setWeight(member: state.member, adjustment: adjustment)
+            }
+            if servers[state.server].pool.members[state.member].checkers[state.index] != up {
+                let name = servers[state.server].realServerNames[state.member]
+                actions.append(.log(.info, "FILE_CHECK on service \(name): \(path) reads \(value); \(up ? "up" : "down")"))
+                events += servers[state.server].pool.update(member: state.member, checker: state.index, up: up)
+            }
+            actions += handle(events, server: state.server)
+        }
+        return actions + synchronize()
+    }
+
+    /// keepalived's FILE_CHECK rule: with weight 0 the checker is up while the file reads 0 (down while it reads
+    /// anything else; reversed with `reverse`); otherwise the number times the weight moves the real server's
+    /// weight, and -65535 or below takes it down.
+    static func fileCheck(value: Int, file: FileCheck, track: TrackFile) -> (up: Bool, adjustment: Int) {
+        let weight = file.weight ?? track.weight
+        let reverse = file.weight != nil ? file.reverse : track.reverse
+        if weight == 0 { return ((value == 0) != reverse, 0) }
+        let adjustment = value * weight * (reverse ? -1 : 1)
+        return (adjustment > -65535, adjustment)
+    }
+
+    // MARK: - Pools and the load balancer
+
+    /// Real-server and quorum events: logs, notifications, and the load balancer brought up to date.
+    mutating func handle(_ events: [ServicePool.Event], server index: Int) -> [Action] {
+        guard !events.isEmpty else { return [] }
+        let server = servers[index]
+        let global = configuration.global
+        var actions = [Action]()
+        for event in events {
+            switch event {
+            case .realServerUp(let member), .realServerDown(let member):
+                var up = false
+                if case .realServerUp = event { up = true }
+                let realServer = server.realServers[member]
+                let mail =
+                    realServer.smtpAlert
+                    && (server.configuration.smtpAlert ?? global.smtpAlertChecker ?? global.smtpAlert ?? true)
+                actions.append(
+                    .notify(
+                        .realServer(
+                            server.realServerNames[member], of: server.name, up: up,
+                            script: up ? realServer.notifyUp : realServer.notifyDown, mail: mail)))
+            case .quorumGained(let weight):
+                actions.append(
+                    .log(
+                        .info,
+                        "Gained quorum \(server.configuration.quorum)+\(server.configuration.hysteresis) <= \(weight) for VS \(server.name)"
+                    ))
+                actions.append(.notify(.virtualServer(server.name, up: true, script: server.configuration.quorumUp)))
+            case .quorumLost(let weight):
+                actions.append(
+                    .log(
+                        .info,
+                        "Lost quorum \(server.configuration.quorum)-\(server.configuration.hysteresis) > \(weight) for VS \(server.name)"
+                    ))
+                actions.append(.notify(.virtualServer(server.name, up: false, script: server.configuration.quorumDown)))
+            }
+        }
+        return actions + synchronize()
+    }
+
+    /// What the pools want the kernel to hold.
+    var wanted: LoadBalancerState {
+        var state = LoadBalancerState()
+        for server in servers {
+            for service in server.services { state.services[service] = server.pool.destinations }
+        }
+        return state
+    }
+
+    /// Brings the kernel to what the pools want, in one transaction off the loop. One at a time: a change made
+    /// while one is in flight goes in once it is done.
+    mutating func synchronize() -> [Action] {
+        guard inFlight == nil, !retrying, !stopping else { return [] }
+        let wanted = self.wanted
+        guard wanted != applied else { return [] }
+        inFlight = wanted
+        return [.applyLoadBalancer(wanted, changes: wanted.changes(from: applied))]
+    }
+
+    /// The load balancer's answer: nil when the transaction went in, else why not (retried in 5 s).
+    mutating func loadBalancerApplied(_ failure: String?, now: MonotonicTime) -> [Action] {
+        guard let state = inFlight else { return [] }
+        inFlight = nil
+        if let failure {
+            balancerFailures += 1
+            retrying = true
+            return [
+                .log(.error, "load balancer (\(backendName)): \(failure); trying again in 5 s"),
+                .arm(.retryLoadBalancer, at: now + .seconds(5)),
+            ]
+        }
+        balancerUpdates += 1
+        var actions = [Action]()
+        for change in state.changes(from: applied) {
+            switch change {
+            case .addService(let service):
+                actions.append(.log(.info, "Adding virtual server \(service.keepalivedName) (\(service.scheduler))"))
+            case .removeService(let service):
+                actions.append(.log(.info, "Removing virtual server \(service.keepalivedName)"))
+            case .addDestination(let service, let destination):
+                actions.append(
+                    .log(.info, "Adding service \(Self.name(destination.address, Self.transport(service), destination.port)) to VS \(service.keepalivedName) weight \(destination.weight)"))
+            case .editDestination(let service, let destination):
+                actions.append(
+                    .log(.info, "Setting weight of \(Self.name(destination.address, Self.transport(service), destination.port)) in VS \(service.keepalivedName) to \(destination.weight)"))
+            case .removeDestination(let service, let destination):
+                actions.append(
+                    .log(.info, "Removing service \(Self.name(destination.address, Self.transport(service), destination.port)) from VS \(service.keepalivedName)"))
+            }
+        }
+        applied = state
+        return actions + synchronize()
+    }
+
+    static func transport(_ service: Service) -> String { service.transportProtocol.rawValue.lowercased() }
+
+    // MARK: - Reload
+
+    mutating func reloadRequested() -> [Action] {
+        guard !stopping else { return [] }
+        guard !reloading else { return [.log(.warning, "reload requested while one is in progress; ignored")] }
+        reloading = true
+        return [.log(.info, "Reloading the configuration"), .loadConfiguration]
+    }
+
+    /// The file, read again off the loop. Errors refuse it; otherwise checkers of unchanged real servers keep
+    /// their state, so their place in the load balancer does not change, and `global_defs` changes apply.
+    mutating func configurationLoaded(_ result: ConfigLoader.Result, now: MonotonicTime) -> [Action] {
+        reloading = false
+        guard !stopping else { return [] }
+        if let fatal = result.diagnostics.first(where: { $0.severity >= .error && $0.code != .scriptSecurity }) {
+            return [.log(.error, "reload refused: \(fatal.location): \(fatal.message)")]
+        }
+        var actions = [Action]()
+        var previous = [CheckerKey: CheckerState]()
+        for checker in checkers {
+            if checker.running { actions.append(.cancelProbe(checker.id)) }
+            actions.append(.cancel(.check(checker.id)))
+            previous[checker.key] = checker
+        }
+        let old = configuration
+        configuration = result.configuration
+        if old.global != configuration.global { actions.append(.replaceNotifier(configuration.global)) }
+        if old.ssl != configuration.ssl { actions.append(.replaceTLS(configuration.ssl)) }
+        if old.global.vigil.loadBalancerBackend != configuration.global.vigil.loadBalancerBackend {
+            actions.append(.log(.warning, "vigil_lb_backend changed: the new backend is used after a restart"))
+        }
+        actions += build(keeping: previous, now: now)
+        let kept = checkers.filter { previous[$0.key]?.id == $0.id }.count
+        actions.append(
+            .log(.info, "Reloaded: \(servers.count) virtual servers, \(checkers.count) checkers (\(kept) kept)"))
+        return actions + synchronize()
+    }
+
+    // MARK: - Metrics publication
+
+    /// Every second: the metrics for the VRRP process to serve, when something changed.
+    mutating func publishMetrics(now: MonotonicTime) -> [Action] {
+        guard !stopping else { return [] }
+        var actions: [Action] = [.arm(.publishMetrics, at: now + .seconds(1))]
+        let text = metricsPage().text
+        if text != lastPublishedMetrics {
+            lastPublishedMetrics = text
+            actions.append(.publishMetrics(text))
+        }
+        return actions
+    }
+}
+
+extension Checker.Kind {
+    /// HTTP_GET and SSL_GET: how many URLs a check goes through.
+    var urlCount: Int? {
+        switch self {
+        case .http(let http), .https(let http): http.urls.count
+        default: nil
+        }
+    }
+}
+
+extension VirtualServer {
+    /// The port of a virtual server given by address and port.
+    var port: UInt16? {
+        if case .socket(_, let port) = address { port } else { nil }
+    }
+}
+
+/// A small seeded random number generator (SplitMix64): the planner's randomness (spreading first checks, DNS
+/// ids) comes from a seed the executor draws, so tests can fix it.
+struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A number in 0..<1.
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
