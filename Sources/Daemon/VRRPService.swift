@@ -208,9 +208,9 @@ public final class VRRPService {
                     logger.error("(\(advert.router)) cannot send advert to \(advert.destination): \(error)")
                 }
             }
-        case .changeAddress(let router, let address, let add):
-            let outcome = io.changeAddress(address, add: add)
-            return planner.addressChanged(router, address, add: add, errno: outcome.errno, message: outcome.message)
+        case .change(let owner, let entry, let add):
+            let outcome = io.change(entry, add: add)
+            return planner.changed(owner, entry, add: add, errno: outcome.errno, message: outcome.message)
         case .announce(let announcement):
             announce(announcement)
         case .arm(let timer, let deadline):

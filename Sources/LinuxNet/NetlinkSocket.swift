@@ -75,6 +75,18 @@ public final class NetlinkSocket: @unchecked Sendable {
         try request { NetlinkMessage.address(add: add, address, sequence: $0, protocol: proto) }
     }
 
+    /// Adds or deletes an address (tagged with `addressProtocol` when added), a route or a rule.
+    public func change(_ entry: KernelEntry, add: Bool, addressProtocol: UInt8?) throws(SystemError) -> Outcome {
+        switch entry {
+        case .address(let address):
+            try request { NetlinkMessage.address(add: add, address, sequence: $0, protocol: add ? addressProtocol : nil) }
+        case .route(let route):
+            try request { NetlinkMessage.route(add: add, route, sequence: $0) }
+        case .rule(let rule):
+            try request { NetlinkMessage.rule(add: add, rule, sequence: $0) }
+        }
+    }
+
     /// Every link (or every address) the kernel knows now.
     public func dump(links: Bool) throws(SystemError) -> [NetlinkMessage.Event] {
         let sequence = nextSequence()

@@ -58,7 +58,8 @@ public enum ConfigLoader {
 
     private static func finish(_ lines: [LogicalLine], _ preprocessing: [Diagnostic], _ options: Options) -> Result {
         let (statements, parsing) = Parser.parse(lines)
-        let (built, building) = ConfigurationBuilder.build(statements)
+        let (built, building) = ConfigurationBuilder.build(
+            statements, routingNames: RoutingNames(fileSystem: options.fileSystem))
         let (configuration, validation) = Validator.validate(built, environment: options.environment)
         let all = preprocessing + parsing + building + validation
         // Files in the order they were read, then line and column; diagnostics at one place keep their order.

@@ -15,6 +15,9 @@ struct PlannerHarness {
     var addressAnswer: (InterfaceAddress, Bool) -> Int32 = { _, _ in 0 }
     /// Addresses on the (pretend) interfaces, as the answered changes left them.
     var addresses = Set<String>()
+    /// Routes and rules the fake kernel holds, and its answer to each change.
+    var entries: [KernelEntry] = []
+    var entryAnswer: (KernelEntry, Bool) -> Int32 = { _, _ in 0 }
 
     init(_ text: String, options: VRRPPlanner.Options = VRRPPlanner.Options()) {
         planner = VRRPPlanner(configuration: Self.configuration(text), options: options)
@@ -31,14 +34,23 @@ struct PlannerHarness {
             switch action {
             case .arm(let timer, let deadline): timers[timer] = deadline
             case .cancel(let timer): timers[timer] = nil
-            case .changeAddress(let router, let address, let add):
-                let errno = addressAnswer(address, add)
-                if errno == 0 {
-                    if add { addresses.insert("\(address.index) \(address.prefix)") } else {
-                        addresses.remove("\(address.index) \(address.prefix)")
+            case .change(let owner, let entry, let add):
+                let errno: Int32
+                switch entry {
+                case .address(let address):
+                    errno = addressAnswer(address, add)
+                    if errno == 0 {
+                        if add { addresses.insert("\(address.index) \(address.prefix)") } else {
+                            addresses.remove("\(address.index) \(address.prefix)")
+                        }
+                    }
+                case .route, .rule:
+                    errno = entryAnswer(entry, add)
+                    if errno == 0 {
+                        if add { entries.append(entry) } else { entries.removeAll { $0 == entry } }
                     }
                 }
-                queue = planner.addressChanged(router, address, add: add, errno: errno, message: nil) + queue
+                queue = planner.changed(owner, entry, add: add, errno: errno, message: nil) + queue
             default: break
             }
         }
@@ -172,7 +184,7 @@ struct VRRPPlannerStartTests {
         let mark = harness.actions.count
         harness.feed(harness.planner.stop(now: harness.now))
         let removals = harness.since(mark).compactMap { action -> String? in
-            if case .changeAddress(_, let address, false) = action { "\(address.prefix)" } else { nil }
+            if case .change(_, .address(let address), false) = action { "\(address.prefix)" } else { nil }
         }
         #expect(removals == ["198.51.100.100/32"], "only what Vigil added")
         #expect(harness.logs.contains { $0.contains("cannot remove 198.51.100.100/32 from eth0") })
@@ -210,7 +222,7 @@ struct VRRPPlannerStartTests {
         other.advance(by: .zero)
         let mark = other.actions.count
         other.feed(other.planner.stop(now: other.now))
-        #expect(other.since(mark).contains { if case .changeAddress(_, _, false) = $0 { true } else { false } })
+        #expect(other.since(mark).contains { if case .change(_, .address, false) = $0 { true } else { false } })
     }
 
     @Test("AH: one sequence number per advert, carried on from what was heard")
@@ -407,7 +419,7 @@ struct VRRPPlannerReloadTests {
         #expect(harness.planner.router(named: "VI_renamed")?.id == id, "matched by VRID, family and interface")
         #expect(harness.state("VI_renamed") == .master)
         let changes = harness.since(mark).compactMap { action -> String? in
-            if case .changeAddress(_, let address, let add) = action { "\(add ? "+" : "-")\(address.prefix)" } else { nil }
+            if case .change(_, .address(let address), let add) = action { "\(add ? "+" : "-")\(address.prefix)" } else { nil }
         }
         #expect(changes == ["-198.51.100.101/32", "+198.51.100.102/32"])
         let announced = harness.since(mark).compactMap { action -> Int? in
@@ -477,5 +489,145 @@ struct VRRPPlannerReloadTests {
         let new = PlannerHarness.configuration("global_defs {\n    router_id other\n}\n" + instanceText())
         let actions = harness.planner.apply(new, now: harness.now)
         #expect(actions.contains(.replaceNotifier(new.global)))
+    }
+}
+
+@Suite("VRRP planner: routes, rules and static entries")
+struct VRRPPlannerKernelEntryTests {
+    static let interfaces = Interfaces.standard + [Interfaces.link(3, "eth1"), Interfaces.address(3, "192.0.2.1/24")]
+
+    static func text(routes: [String] = ["10.60.0.0/16 via 198.51.100.254 dev eth0"], priority: Int = 255) -> String {
+        """
+        static_ipaddress {
+            192.0.2.50/24 dev eth1
+        }
+        static_routes {
+            10.50.0.0/16 via 192.0.2.254 dev eth1
+        }
+        static_rules {
+            from 10.50.0.0/16 table 200 preference 500
+        }
+        """
+            + instanceText(
+                state: "MASTER", priority: priority,
+                extra: """
+                    virtual_routes {
+                \(routes.map { "        " + $0 }.joined(separator: "\n"))
+                    }
+                    virtual_rules {
+                        from 198.51.100.100 table 100 preference 100
+                    }
+                """)
+    }
+
+    /// "+"/"-" and a short name for every address, route and rule change since `mark`.
+    static func changes(_ harness: PlannerHarness, since mark: Int) -> [String] {
+        harness.since(mark).compactMap { action -> String? in
+            guard case .change(_, let entry, let add) = action else { return nil }
+            let sign = add ? "+" : "-"
+            switch entry {
+            case .address(let address): return "\(sign)address \(address.prefix)"
+            case .route(let route): return "\(sign)route \(route.route.destinationText)"
+            case .rule(let rule): return "\(sign)rule \(rule.rule.preference)"
+            }
+        }
+    }
+
+    @Test("static entries at start whatever the state, virtual ones when MASTER after the addresses; leaving MASTER removes rules, routes, then addresses; stop removes the static ones")
+    func order() {
+        var harness = PlannerHarness(Self.text())
+        harness.start(Self.interfaces)
+        #expect(
+            Self.changes(harness, since: 0) == [
+                // What an earlier run may have left of the virtual ones goes first.
+                "-rule 100", "-route 10.60.0.0/16",
+                "+address 192.0.2.50/24", "+route 10.50.0.0/16", "+rule 500",
+            ])
+        let mark = harness.actions.count
+        harness.advance(by: .zero)
+        #expect(
+            Self.changes(harness, since: mark) == [
+                "+address 198.51.100.100/32", "+route 10.60.0.0/16", "+rule 100",
+            ])
+        #expect(harness.entries.count == 4, "two routes and two rules in the fake kernel")
+        let stop = harness.actions.count
+        harness.feed(harness.planner.stop(now: harness.now))
+        #expect(
+            Self.changes(harness, since: stop) == [
+                "-rule 100", "-route 10.60.0.0/16", "-address 198.51.100.100/32",
+                "-rule 500", "-route 10.50.0.0/16", "-address 192.0.2.50/24",
+            ])
+        #expect(harness.entries.isEmpty && harness.addresses.isEmpty)
+    }
+
+    @Test("with -V the virtual entries stay on stop and the static ones go, as keepalived")
+    func keepOnStop() {
+        var options = VRRPPlanner.Options()
+        options.releaseOnStop = false
+        var harness = PlannerHarness(Self.text(), options: options)
+        harness.start(Self.interfaces)
+        harness.advance(by: .zero)
+        let stop = harness.actions.count
+        harness.feed(harness.planner.stop(now: harness.now))
+        #expect(Self.changes(harness, since: stop) == ["-rule 500", "-route 10.50.0.0/16", "-address 192.0.2.50/24"])
+    }
+
+    @Test("a route already in the kernel carries keepalived's protocol: taken as ours; an address already there is not")
+    func existing() {
+        var harness = PlannerHarness(Self.text())
+        harness.entryAnswer = { _, add in add ? 17 : 0 }
+        harness.addressAnswer = { address, add in add && address.prefix.address == IPAddress("192.0.2.50") ? 17 : 0 }
+        harness.start(Self.interfaces)
+        harness.advance(by: .zero)
+        #expect(harness.logs.contains { $0.contains("192.0.2.50/24 is already on eth1; leaving it to its owner") })
+        let stop = harness.actions.count
+        harness.feed(harness.planner.stop(now: harness.now))
+        let removed = Self.changes(harness, since: stop)
+        #expect(removed.contains("-route 10.50.0.0/16") && removed.contains("-rule 100"))
+        #expect(!removed.contains("-address 192.0.2.50/24"))
+    }
+
+    @Test("a reload while MASTER moves only the routes that changed; static entries likewise")
+    func reload() {
+        var harness = PlannerHarness(Self.text(routes: ["10.60.0.0/16 dev eth0", "10.61.0.0/16 dev eth0"]))
+        harness.start(Self.interfaces)
+        harness.advance(by: .zero)
+        let mark = harness.actions.count
+        let new = PlannerHarness.configuration(
+            Self.text(routes: ["10.60.0.0/16 dev eth0", "10.62.0.0/16 dev eth0"]).split(
+                separator: "preference 500", omittingEmptySubsequences: false
+            ).joined(separator: "preference 501"))
+        harness.feed(harness.planner.apply(new, now: harness.now))
+        let changes = Self.changes(harness, since: mark)
+        #expect(changes.contains("-route 10.61.0.0/16") && changes.contains("+route 10.62.0.0/16"))
+        #expect(changes.contains("-rule 500") && changes.contains("+rule 501"))
+        #expect(!changes.contains { $0.contains("10.60.0.0") || $0.contains("rule 100") || $0.contains("address") })
+    }
+
+    @Test("a route on another interface tracks it; a link coming up gets its static route back")
+    func tracking() {
+        var harness = PlannerHarness(Self.text(routes: ["10.61.0.0/16 dev eth1"], priority: 100))
+        harness.start(Self.interfaces)
+        harness.advance(by: .seconds(4))
+        #expect(harness.state("VI_1") == .master)
+        harness.feed(
+            harness.planner.interfacesChanged([Interfaces.link(3, "eth1", up: false)], forwarding: [:], now: harness.now))
+        #expect(harness.state("VI_1") == .fault)
+        #expect(harness.planner.router(named: "VI_1")?.individualFault == "interface eth1 of a virtual route down")
+        let mark = harness.actions.count
+        harness.feed(harness.planner.interfacesChanged([Interfaces.link(3, "eth1")], forwarding: [:], now: harness.now))
+        #expect(Self.changes(harness, since: mark) == ["+address 192.0.2.50/24", "+route 10.50.0.0/16"])
+    }
+
+    @Test("a static route whose interface is missing waits for it, with one error line")
+    func missingInterface() {
+        var harness = PlannerHarness(Self.text())
+        harness.start()
+        #expect(harness.logs.contains("cannot add the static route to 10.50.0.0/16: interface eth1 does not exist"))
+        let mark = harness.actions.count
+        harness.feed(
+            harness.planner.interfacesChanged(
+                [Interfaces.link(3, "eth1"), Interfaces.address(3, "192.0.2.1/24")], forwarding: [:], now: harness.now))
+        #expect(Self.changes(harness, since: mark) == ["+address 192.0.2.50/24", "+route 10.50.0.0/16"])
     }
 }

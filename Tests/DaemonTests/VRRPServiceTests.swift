@@ -35,7 +35,8 @@ final class FakeVRRPIO: VRRPIO {
 
     func send(_ advert: VRRPPlanner.OutgoingAdvert) throws(SystemError) { sent.append(advert) }
 
-    func changeAddress(_ address: InterfaceAddress, add: Bool) -> (errno: Int32, message: String?) {
+    func change(_ entry: KernelEntry, add: Bool) -> (errno: Int32, message: String?) {
+        guard case .address(let address) = entry else { return (0, nil) }
         addressChanges.append((address, add))
         return (addressAnswer(address, add), nil)
     }

@@ -230,7 +230,8 @@ struct KeywordInventoryTests {
         let (lines, _) = Preprocessor.run(
             text: generated.text, name: "test.conf", options: Preprocessor.Options(configID: "lb01"))
         let (statements, _) = Parser.parse(lines)
-        let (configuration, _) = ConfigurationBuilder.build(statements)
+        let (configuration, _) = ConfigurationBuilder.build(
+            statements, routingNames: RoutingNames(fileSystem: LocalFileSystem()))
         var kept = configuration.otherSettings + configuration.global.otherSettings
         for instance in configuration.instances { kept += instance.otherSettings }
         for server in configuration.virtualServers {

@@ -34,8 +34,8 @@ struct RouterState {
     private(set) var configuredSource: IPAddress?
     var counters = Counters()
     var identification: UInt16 = 0
-    /// The addresses this router added to interfaces, exactly as added, so exactly these are removed.
-    var owned: [InterfaceAddress] = []
+    /// The addresses, routes and rules this router added, exactly as added, so exactly these are removed.
+    var owned: [KernelEntry] = []
     var lastTransition: (time: MonotonicTime, reason: VirtualRouter.Reason)?
     /// Rate limiting for rejected-packet log lines: when each kind was last logged, and how many since.
     var lastRejectionLog = [MonotonicTime?](repeating: nil, count: Rejection.allCases.count)
@@ -160,17 +160,24 @@ struct RouterState {
         }
     }
 
-    /// The other interfaces this router's addresses sit on, which it tracks (keepalived's rule; `no_track` opts
-    /// out).
-    var trackedAddressInterfaces: [String] {
-        var names = [String]()
-        for virtual in instance.virtualAddresses + instance.excludedVirtualAddresses {
-            guard let device = virtual.device, device != instance.interface, !virtual.flags.contains(.noTrack),
-                !names.contains(device)
-            else { continue }
-            names.append(device)
+    /// The other interfaces this router's addresses, routes and rules use, which it tracks (keepalived's rule:
+    /// one of them down or missing faults the router; `no_track` opts out), each with what uses it.
+    var trackedEntryInterfaces: [(name: String, what: String)] {
+        var found = [(name: String, what: String)]()
+        func add(_ name: String?, _ what: String) {
+            guard let name, name != instance.interface, !found.contains(where: { $0.name == name }) else { return }
+            found.append((name, what))
         }
-        return names
+        for virtual in instance.virtualAddresses + instance.excludedVirtualAddresses
+        where !virtual.flags.contains(.noTrack) {
+            add(virtual.device, "a virtual address")
+        }
+        for route in instance.virtualRoutes where route.tracked { add(route.device, "a virtual route") }
+        for rule in instance.virtualRules where rule.tracked {
+            add(rule.inputInterface, "a virtual rule")
+            add(rule.outputInterface, "a virtual rule")
+        }
+        return found
     }
 
     static func interfaceAddress(_ virtual: VirtualAddress, index: Int32, tag: UInt8) -> InterfaceAddress {

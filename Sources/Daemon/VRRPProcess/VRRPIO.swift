@@ -12,8 +12,8 @@ protocol VRRPIO: AnyObject {
     /// Reads what is waiting on a socket (at most a batch), handing each datagram to `handler`.
     func receive(_ key: SocketKey, _ handler: (Datagram) -> Void)
     func send(_ advert: VRRPPlanner.OutgoingAdvert) throws(SystemError)
-    /// Adds or removes an address; the kernel's answer (0, or an errno and its message).
-    func changeAddress(_ address: InterfaceAddress, add: Bool) -> (errno: Int32, message: String?)
+    /// Adds or removes an address, a route or a rule; the kernel's answer (0, or an errno and its message).
+    func change(_ entry: KernelEntry, add: Bool) -> (errno: Int32, message: String?)
     func sendFrame(_ frame: [UInt8], interfaceIndex: Int32) throws(SystemError)
 }
 
@@ -53,10 +53,9 @@ final class LinuxVRRPIO: VRRPIO {
         }
     }
 
-    func changeAddress(_ address: InterfaceAddress, add: Bool) -> (errno: Int32, message: String?) {
+    func change(_ entry: KernelEntry, add: Bool) -> (errno: Int32, message: String?) {
         do {
-            let outcome = try netlink.changeAddress(
-                add: add, address, protocol: add ? VRRPPlanner.addressProtocol : nil)
+            let outcome = try netlink.change(entry, add: add, addressProtocol: VRRPPlanner.addressProtocol)
             return (outcome.errno, outcome.succeeded ? nil : outcome.description)
         } catch {
             return (error.errno, "\(error)")

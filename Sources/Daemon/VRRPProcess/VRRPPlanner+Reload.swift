@@ -72,6 +72,7 @@ extension VRRPPlanner {
         virtualAddresses = Self.allVirtualAddresses(new)
         primaryAddresses.removeAll()
         for index in firstNew..<routers.count { actions += attach(index) }
+        actions += reloadStatic()
         if old.global != new.global { actions.append(.replaceNotifier(new.global)) }
         actions += rebuildTracking(previous: old, now: now)
         for index in firstNew..<routers.count where !waitsForScripts(routers[index]) {
@@ -85,44 +86,15 @@ extension VRRPPlanner {
         return actions
     }
 
-    /// A matched instance: new settings, and while MASTER exactly the addresses that changed move (the kept ones
-    /// never leave; the new ones are announced).
+    /// A matched instance: new settings, and while MASTER exactly the addresses, routes and rules that changed
+    /// move (the kept ones never leave; new addresses are announced).
     mutating func reconfigure(_ index: Int, to instance: VRRPInstance, now: MonotonicTime) -> [Action] {
-        let before = routers[index].interfaceAddresses(resolve: resolve, tag: Self.addressProtocol)
         let usedAuthenticationHeader = routers[index].usesAuthenticationHeader
         let routerActions = routers[index].reconfigure(instance, global: configuration.global, now: now)
         var actions = run(routerActions, index, now: now)
         if routers[index].usesAuthenticationHeader && !usedAuthenticationHeader { actions += attach(index) }
         guard routers[index].router.state == .master else { return actions }
-        let after = routers[index].interfaceAddresses(resolve: resolve, tag: Self.addressProtocol)
-        actions += addressDifference(index, before: before, after: after)
-        return actions
-    }
-
-    /// While MASTER: addresses no longer configured go, new ones come (and are announced), the rest stay exactly
-    /// where they are.
-    mutating func addressDifference(
-        _ index: Int, before: [InterfaceAddress], after: [InterfaceAddress]
-    ) -> [Action] {
-        func key(_ address: InterfaceAddress) -> String { "\(address.index) \(address.prefix)" }
-        let wanted = Set(after.map(key))
-        let present = Set(before.map(key))
-        let id = routers[index].id
-        var actions = [Action]()
-        for address in routers[index].owned where !wanted.contains(key(address)) {
-            actions.append(.changeAddress(id, address, add: false))
-        }
-        routers[index].owned.removeAll { !wanted.contains(key($0)) }
-        let arriving = after.filter { !present.contains(key($0)) }
-        guard !arriving.isEmpty else { return actions }
-        for address in arriving { actions.append(.changeAddress(id, address, add: true)) }
-        // Only the new addresses are announced; the kept ones never left.
-        if let announcement = announcement(
-            index, rounds: routers[index].router.settings.garp.masterRepeat,
-            only: Set(arriving.map(\.prefix.address)))
-        {
-            actions.append(.announce(announcement))
-        }
+        actions += virtualDifference(index)
         return actions
     }
 

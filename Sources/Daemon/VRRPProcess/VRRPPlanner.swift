@@ -83,8 +83,8 @@ struct VRRPPlanner {
         case openSocket(SocketKey, interface: String, multicastGroup: IPAddress?)
         case closeSocket(SocketKey)
         case send(OutgoingAdvert)
-        /// The executor reports the kernel's answer with `addressChanged`.
-        case changeAddress(RouterID?, InterfaceAddress, add: Bool)
+        /// Adds or removes an address, a route or a rule; the executor reports the kernel's answer with `changed`.
+        case change(Owner, KernelEntry, add: Bool)
         case announce(Announcement)
         case arm(Timer, at: MonotonicTime)
         case cancel(Timer)
@@ -130,6 +130,8 @@ struct VRRPPlanner {
     var socketRouters: [SocketKey: [RouterID]] = [:]
     /// Every configured virtual address: never a source address.
     var virtualAddresses = Set<IPAddress>()
+    /// The static addresses, routes and rules in the kernel because Vigil added them.
+    var staticOwned: [KernelEntry] = []
     /// Cached primary addresses (`nil` entries mean "none"); see `primaryAddress`.
     var primaryAddresses: [SocketKey: IPAddress?] = [:]
     var scripts: [String: ScriptState] = [:]
@@ -168,13 +170,11 @@ struct VRRPPlanner {
         var actions = [Action]()
         for event in interfaces { _ = table.apply(event) }
         table.forwarding = forwarding
-        // Addresses a previous Vigil left behind (a crash): exactly those tagged with Vigil's protocol.
-        for address in table.addresses(taggedWith: Self.addressProtocol) {
-            actions.append(.changeAddress(nil, address, add: false))
-        }
         for instance in configuration.instances { addRouter(instance) }
         virtualAddresses = Self.allVirtualAddresses(configuration)
         for index in routers.indices { actions += attach(index) }
+        actions += removeLeftovers()
+        actions += installStatic(reportMissing: true)
         actions += setUpTracking(now: now)
         for index in routers.indices where !waitsForScripts(routers[index]) { actions += startRouter(index, now: now) }
         actions.append(.log(.info, "VRRP started with \(routers.count) instance\(routers.count == 1 ? "" : "s")"))
@@ -190,6 +190,7 @@ struct VRRPPlanner {
         var actions = [Action]()
         if !options.releaseOnStop { for index in routers.indices { routers[index].owned.removeAll() } }
         for index in routers.indices { actions += run(routers[index].router.stop(now: now), index, now: now) }
+        actions += removeStatic()
         for (name, state) in scripts.sorted(by: { $0.key < $1.key }) where state.running {
             actions.append(.killScript(ScriptRun(name: name, generation: state.generation)))
         }
@@ -287,10 +288,12 @@ struct VRRPPlanner {
     ) -> [Action] {
         var actions = [Action]()
         var touched = Set<Int32>()
+        var cameUp = [Int32]()
         for event in events {
             if let (link, _) = table.apply(event) {
                 actions.append(.log(.info, "Netlink reports \(link.name) \(link.isUp ? "up" : "down")"))
                 touched.insert(link.index)
+                if link.isUp { cameUp.append(link.index) }
             }
             if case .link(let link, _) = event { touched.insert(link.index) }
             if case .address(let address, let removed) = event {
@@ -322,6 +325,8 @@ struct VRRPPlanner {
             else { continue }
             actions += attach(index)
         }
+        // A link that came up (or appeared) gets its static entries back.
+        for index in cameUp where !stopping { actions += installStatic(link: index, reportMissing: false) }
         // Links and addresses decide faults, and tracked interfaces priorities.
         actions += refreshTrackers(kind: .interface, now: now)
         return actions
@@ -349,10 +354,10 @@ struct VRRPPlanner {
         }
         if !link.isUp { return "interface \(link.name) down" }
         if source(for: router) == nil { return "no \(router.family) address on \(link.name) to send from" }
-        // As keepalived: an address on another interface tracks that interface, unless `no_track`.
-        for name in router.trackedAddressInterfaces {
-            guard let other = table.link(named: name) else { return "interface \(name) of a virtual address missing" }
-            if !other.isUp { return "interface \(name) of a virtual address down" }
+        // As keepalived: an address, route or rule on another interface tracks that interface, unless `no_track`.
+        for (name, what) in router.trackedEntryInterfaces {
+            guard let other = table.link(named: name) else { return "interface \(name) of \(what) missing" }
+            if !other.isUp { return "interface \(name) of \(what) down" }
         }
         return nil
     }
@@ -507,11 +512,9 @@ struct VRRPPlanner {
             case .sendAdvertisement(let priority):
                 actions += sendAdvertisement(index, priority: priority)
             case .addVirtualAddresses:
-                for address in routers[index].interfaceAddresses(resolve: resolve, tag: Self.addressProtocol) {
-                    actions.append(.changeAddress(id, address, add: true))
-                }
+                actions += addVirtualEntries(index)
             case .removeVirtualAddresses:
-                actions += removeAddresses(index)
+                actions += removeVirtualEntries(index)
             case .announceAddresses(let rounds):
                 if let announcement = announcement(index, rounds: rounds) { actions.append(.announce(announcement)) }
             case .arm(let timer, let deadline):
@@ -563,47 +566,6 @@ struct VRRPPlanner {
         routers[index].counters.advertisementsSent += 1
         if priority == 0 { routers[index].counters.priorityZeroSent += 1 }
         return actions
-    }
-
-    mutating func removeAddresses(_ index: Int) -> [Action] {
-        if options.releaseEveryAddress {
-            // -X: also what was there before Vigil added it (keepalived's --release-vips).
-            let owned = Set(routers[index].owned.map { "\($0.index) \($0.prefix)" })
-            for address in routers[index].interfaceAddresses(resolve: resolve, tag: 0)
-            where !owned.contains("\(address.index) \(address.prefix)") {
-                routers[index].owned.append(address)
-            }
-        }
-        let id = routers[index].id
-        let actions = routers[index].owned.map { Action.changeAddress(id, $0, add: false) }
-        routers[index].owned.removeAll()
-        return actions
-    }
-
-    /// The kernel's answer to an address change. An address already there (EEXIST) belongs to someone else: used,
-    /// never removed. A removal of an address that is already gone is not a failure.
-    mutating func addressChanged(
-        _ id: RouterID?, _ address: InterfaceAddress, add: Bool, errno: Int32, message: String?
-    ) -> [Action] {
-        let name = id.flatMap { router($0)?.name }.map { "(\($0)) " } ?? ""
-        let interface = table.link(index: address.index)?.name ?? "interface \(address.index)"
-        let reason = message ?? "error \(errno)"
-        switch (add, errno) {
-        case (true, 0):
-            if let id, let index = index(of: id) { routers[index].owned.append(address) }
-            return []
-        case (true, Self.EEXIST):
-            return [.log(.warning, "\(name)\(address.prefix) is already on \(interface); leaving it to its owner")]
-        case (true, _):
-            return [.log(.error, "\(name)cannot add \(address.prefix) to \(interface): \(reason)")]
-        case (false, 0):
-            return id == nil ? [.log(.info, "removed \(address.prefix) left by an earlier Vigil on \(interface)")] : []
-        case (false, Self.EADDRNOTAVAIL), (false, Self.ENODEV):
-            // Already gone, or gone with its interface.
-            return []
-        case (false, _):
-            return [.log(.error, "\(name)cannot remove \(address.prefix) from \(interface): \(reason)")]
-        }
     }
 
     static let EEXIST: Int32 = 17

@@ -76,7 +76,7 @@ extension ConfigurationBuilder {
             case "virtual_routes":
                 instance.virtualRoutes += routes(child, virtual: true)
             case "virtual_rules":
-                instance.virtualRules += rules(child)
+                instance.virtualRules += rules(child, virtual: true)
             case "track_interface":
                 instance.trackInterfaces += trackedInterfaces(child)
             case "track_script":

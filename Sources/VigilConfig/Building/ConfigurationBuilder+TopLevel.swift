@@ -19,7 +19,7 @@ extension ConfigurationBuilder {
             case "static_routes":
                 configuration.staticRoutes += routes(statement, virtual: false)
             case "static_rules":
-                configuration.staticRules += rules(statement)
+                configuration.staticRules += rules(statement, virtual: false)
             case "virtual_server_group":
                 buildVirtualServerGroup(statement)
             case "virtual_server":

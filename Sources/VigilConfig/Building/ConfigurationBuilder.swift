@@ -4,9 +4,13 @@
 struct ConfigurationBuilder {
     var diagnostics: [Diagnostic] = []
     var configuration = Configuration()
+    /// Where `table`, `protocol`, `scope`, `realms`, `tos` and `sup_group` names are looked up.
+    let routingNames: RoutingNames
+    /// The preference the next rule written without one gets, per family (keepalived's count-down).
+    var nextRulePreference: [IPAddress.Family: UInt32] = [:]
 
-    static func build(_ statements: [Statement]) -> (Configuration, [Diagnostic]) {
-        var builder = ConfigurationBuilder()
+    static func build(_ statements: [Statement], routingNames: RoutingNames) -> (Configuration, [Diagnostic]) {
+        var builder = ConfigurationBuilder(routingNames: routingNames)
         builder.buildTopLevel(statements)
         return (builder.configuration, builder.diagnostics)
     }

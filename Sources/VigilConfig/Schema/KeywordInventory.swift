@@ -91,10 +91,10 @@ public enum KeywordInventory {
                 ("SSL", .works("TLSContext for SSL_GET")),
                 (
                     "static_ipaddress",
-                    .notYet("the addresses are not added to any interface (add them with the system's network setup)")
+                    .works("VRRPPlanner+KernelEntries: added at start, back when the link comes up, removed on stop")
                 ),
-                ("static_routes", .notYet("the routes are not installed (install them with the system's network setup)")),
-                ("static_rules", .notYet("the rules are not installed (install them with the system's network setup)")),
+                ("static_routes", .works("VRRPPlanner+KernelEntries: rtnetlink, protocol keepalived, as keepalived encodes them")),
+                ("static_rules", .works("VRRPPlanner+KernelEntries: rtnetlink, protocol keepalived")),
                 (
                     "net_namespace",
                     .refused(
@@ -197,7 +197,7 @@ public enum KeywordInventory {
                         "VRRPPlanner: an instance waits in FAULT for an interface missing at start, deleted or renamed, and attaches when it appears (always, with or without the keyword)"
                     )
                 ),
-                ("default_interface", .notYet("it is used only by `static_ipaddress`, which Vigil does not install yet")),
+                ("default_interface", .works("VRRPPlanner+KernelEntries: the interface of a `static_ipaddress` without `dev`")),
                 ("disable_local_igmp", .notYet("the igmp_link_local_mcast_reports setting is left as it is")),
                 ("lvs_timeouts", .notYet("the load balancer's timeouts are left as they are")),
                 ("lvs_flush", .notYet("the load balancer is not flushed at start: Vigil replaces only what it manages")),
@@ -358,8 +358,8 @@ public enum KeywordInventory {
                 ("track_bfd", .notYet("Vigil runs no BFD session: the tracked BFD counts as up")),
                 ("virtual_ipaddress", .works("VRRPService: added while MASTER through netlink, announced")),
                 ("virtual_ipaddress_excluded", .works("VRRPService: added while MASTER, not advertised")),
-                ("virtual_routes", .notYet("the routes are not installed")),
-                ("virtual_rules", .notYet("the rules are not installed")),
+                ("virtual_routes", .works("VRRPPlanner+KernelEntries: added while MASTER after the addresses, tracked")),
+                ("virtual_rules", .works("VRRPPlanner+KernelEntries: added while MASTER after the routes, tracked")),
                 ("promote_secondaries", .notYet("the interface's promote_secondaries setting is left as it is")),
                 ("linkbeat_use_polling", .notYet("links are followed through netlink events only")),
                 ("accept", .works("Vigil never filters traffic to its virtual addresses")),
