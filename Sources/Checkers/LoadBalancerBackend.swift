@@ -21,15 +21,11 @@ public struct LoadBalancerError: Error, CustomStringConvertible {
 /// change; nothing outside the tables `ip vigil` and `ip6 vigil` is touched.
 public final class NFTablesBackend: LoadBalancerBackend {
     public let name = "nftables"
-    let scriptPath: String
-    let outputPath: String
-    let program: String
+    let nft: NFTProgram
 
     /// `directory`: where the transaction script is written (the private runtime directory).
     public init(directory: String) {
-        scriptPath = directory + "/nftables.nft"
-        outputPath = directory + "/nftables.out"
-        program = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"].first { access($0, X_OK) == 0 } ?? "/usr/sbin/nft"
+        nft = NFTProgram(directory: directory, name: "nftables")
     }
 
     public func apply(_ state: LoadBalancerState, changes: [LoadBalancerState.Change]) throws(LoadBalancerError) {
@@ -41,30 +37,11 @@ public final class NFTablesBackend: LoadBalancerBackend {
     }
 
     func run(_ script: String) throws(LoadBalancerError) {
-        guard (try? SmallFile.replace(scriptPath, with: Array(script.utf8))) != nil, let output = openOutput() else {
-            throw LoadBalancerError("cannot write \(scriptPath): \(errorText(vigil_errno()))")
-        }
-        defer { close(output) }
-        let process: ChildProcess
         do {
-            process = try ChildProcess([program, "-f", scriptPath], output: output)
+            try nft.run(script)
         } catch {
-            throw LoadBalancerError("cannot run \(program): \(error)")
+            throw LoadBalancerError(error.description)
         }
-        guard let ending = process.wait(upTo: .seconds(10)) else {
-            process.killGroup()
-            process.reapInBackground()
-            throw LoadBalancerError("\(program) did not finish in 10 s")
-        }
-        guard ending.succeeded else {
-            let message = (SmallFile.text(outputPath, limit: 8192, followSymlinks: false) ?? "").prefix(2000)
-            throw LoadBalancerError("\(program) -f \(scriptPath) \(ending): \(message)")
-        }
-    }
-
-    private func openOutput() -> Int32? {
-        let fd = open(outputPath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        return fd >= 0 ? fd : nil
     }
 }
 

@@ -35,6 +35,8 @@ public final class VRRPService {
     lazy var probes = SerialWorker(capacity: 4)
     /// Reads the configuration again on SIGHUP, off the loop.
     lazy var reloader = SerialWorker(capacity: 4)
+    /// Runs nft for the accept-mode table, off the loop, in order.
+    lazy var firewallWorker = SerialWorker(capacity: 16)
     /// What to poll every second, and the timer of the next poll.
     var pollSet: (files: [TrackFile], processes: [TrackProcess]) = ([], [])
     var pollTimer: EventLoop.TimerID?
@@ -213,6 +215,8 @@ public final class VRRPService {
             return planner.changed(owner, entry, add: add, errno: outcome.errno, message: outcome.message)
         case .announce(let announcement):
             announce(announcement)
+        case .firewall(let script, let removalOnly):
+            runFirewall(script, removalOnly: removalOnly)
         case .arm(let timer, let deadline):
             if let existing = timers[timer] { loop.cancel(existing) }
             timers[timer] = loop.schedule(at: deadline.nanoseconds, label: debugLabel(timer)) { [unowned self] in
@@ -260,6 +264,8 @@ public final class VRRPService {
             reload()
         case .exit:
             for process in scriptProcesses.values { process.killGroup() }
+            // The accept-mode table goes before the process does.
+            firewallWorker.drain(timeout: .seconds(12))
             // STOP notifications go out before the process ends (keepalived gives notify_stop a second).
             notifier.drain(timeout: .seconds(5))
             controlSocket = nil
@@ -388,6 +394,29 @@ public final class VRRPService {
                 guard !service.planner.stopping else { return }
                 service.perform(service.planner.tracked(files: read.0, processes: read.1, now: service.now))
                 service.pollTimer = loop.schedule(at: loop.now + 1_000_000_000, label: "poll") { service.poll() }
+            }
+        }
+    }
+
+    // MARK: - Accept mode
+
+    /// Runs an nft script on the firewall thread; a failure is logged from the loop.
+    func runFirewall(_ script: String, removalOnly: Bool) {
+        let nft = NFTProgram(directory: runtime.path, name: "vrrp-firewall")
+        let logger = self.logger
+        firewallWorker.submit {
+            guard NFTProgram.locate() != nil else {
+                if !removalOnly {
+                    logger.error(
+                        "no_accept needs nft (Debian package nftables), which is not installed: traffic to the virtual addresses is accepted"
+                    )
+                }
+                return
+            }
+            do {
+                try nft.run(script)
+            } catch {
+                logger.error("accept mode: \(error)")
             }
         }
     }

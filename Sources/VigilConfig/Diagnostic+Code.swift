@@ -55,6 +55,8 @@ extension Diagnostic {
         /// A script with no user to run as (keepalived disables it; `-t` exits 5, not 6).
         public static let scriptUser: Code = "script-user"
         public static let scriptMissing: Code = "script-missing"
+        /// A program Vigil itself needs for a setting (nft) is not installed.
+        public static let missingProgram: Code = "missing-program"
         public static let noEffect: Code = "no-effect"
     }
 }

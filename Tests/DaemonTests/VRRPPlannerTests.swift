@@ -631,3 +631,61 @@ struct VRRPPlannerKernelEntryTests {
         #expect(Self.changes(harness, since: mark) == ["+address 192.0.2.50/24", "+route 10.50.0.0/16"])
     }
 }
+
+@Suite("VRRP planner: accept mode")
+struct VRRPPlannerAcceptModeTests {
+    static func scripts(_ harness: PlannerHarness, since mark: Int = 0) -> [(String, Bool)] {
+        harness.since(mark).compactMap { action in
+            if case .firewall(let script, let removalOnly) = action { (script, removalOnly) } else { nil }
+        }
+    }
+
+    @Test("the table holds the addresses of non-owner no_accept instances from start to stop; a reload replaces it only when it changes")
+    func lifecycle() throws {
+        let text =
+            instanceText(name: "VI_1", addresses: ["198.51.100.100"], extra: "    no_accept")
+            + instanceText(name: "VI_2", vrid: 52, addresses: ["198.51.100.101"], extra: "    accept")
+            + instanceText(name: "VI_3", priority: 255, vrid: 53, addresses: ["198.51.100.102"], extra: "    no_accept")
+            + "global_defs {\n    nftables_counters\n}\n"
+        var harness = PlannerHarness(text)
+        harness.start()
+        let install = try #require(Self.scripts(harness).first)
+        #expect(!install.1)
+        #expect(install.0.contains("elements = { 198.51.100.100 }"), "only VI_1: VI_2 accepts, VI_3 owns\n\(install.0)")
+        #expect(install.0.contains("ip daddr @vips4 counter drop") && install.0.contains("ip saddr @vips4 counter drop"))
+        #expect(install.0.hasPrefix("table inet vigil_vrrp {}\ndelete table inet vigil_vrrp\n"), "replaces a leftover")
+        var mark = harness.actions.count
+        harness.feed(harness.planner.apply(PlannerHarness.configuration(text), now: harness.now))
+        #expect(Self.scripts(harness, since: mark).isEmpty, "unchanged: nft is not run")
+        mark = harness.actions.count
+        let renamed = text.split(separator: "nftables_counters", omittingEmptySubsequences: false).joined(
+            separator: "nftables filter_vips")
+        harness.feed(harness.planner.apply(PlannerHarness.configuration(renamed), now: harness.now))
+        let replaced = try #require(Self.scripts(harness, since: mark).first)
+        #expect(replaced.0.hasPrefix("table inet vigil_vrrp {}\ndelete table inet vigil_vrrp\ntable inet filter_vips {}"))
+        mark = harness.actions.count
+        harness.feed(harness.planner.stop(now: harness.now))
+        let removal = try #require(Self.scripts(harness, since: mark).first)
+        #expect(removal.0 == "table inet filter_vips {}\ndelete table inet filter_vips\n" && removal.1)
+    }
+
+    @Test("nothing to filter: at start only a leftover table is removed (if nft exists), and nothing at stop")
+    func noFilter() {
+        var harness = PlannerHarness(instanceText())
+        harness.start()
+        #expect(Self.scripts(harness).map(\.1) == [true])
+        let mark = harness.actions.count
+        harness.feed(harness.planner.stop(now: harness.now))
+        #expect(Self.scripts(harness, since: mark).isEmpty)
+    }
+
+    @Test("strict mode: no_accept by default, accept refused with VRRPv2; the owner always accepts")
+    func strictDefaults() {
+        let strict = PlannerHarness.configuration(
+            "global_defs {\n    vrrp_strict\n}\n" + instanceText(name: "VI_1") + instanceText(name: "VI_2", vrid: 52, extra: "    accept")
+                + instanceText(name: "VI_3", priority: 255, vrid: 53))
+        #expect(strict.instances.map(\.accept) == [false, false, true])
+        let plain = PlannerHarness.configuration(instanceText(name: "VI_1"))
+        #expect(plain.instances.first?.accept == true)
+    }
+}

@@ -352,4 +352,34 @@ struct ValidationTests {
         let result = load(instance("    virtual_router_id 1 { 3 }\n    track_interface eth1"))
         #expect(result.codes(.error) == ["3:unexpected-block", "4:missing-block"])
     }
+
+    @Test("strict mode overrides what RFC 5798 forbids, each at its line, as keepalived does")
+    func strictMode() throws {
+        let result = load(
+            "global_defs {\n    vrrp_strict\n}\n"
+                + instance(
+                    "    virtual_router_id 51\n    priority 100\n    preempt_delay 10\n    down_timer_adverts 5\n    lower_prio_no_advert false\n    higher_prio_send_advert true\n    garp_lower_prio_repeat 3\n    accept"
+                ))
+        let vi1 = try #require(result.configuration.instances.first)
+        #expect(vi1.preemptDelay == .zero && vi1.downTimerAdverts == 3)
+        #expect(vi1.lowerPriorityNoAdvert == true && vi1.higherPrioritySendAdvert == false)
+        #expect(vi1.garp.lowerPriorityRepeat == 0 && vi1.garp.lowerPriorityDelay == .zero)
+        #expect(vi1.accept == false, "VRRPv2 has no accept mode")
+        let lines = result.diagnostics.filter { $0.code == .conflict }.map(\.location.line)
+        #expect(lines == [8, 9, 10, 11, 12, 13], "\(result.diagnostics)")
+        let unicast = load(
+            "global_defs {\n    vrrp_strict\n}\n"
+                + instance("    virtual_router_id 51\n    unicast_src_ip 198.51.100.1\n    unicast_peer {\n        198.51.100.2\n    }"))
+        #expect(unicast.diagnostics.contains { $0.severity == .error && $0.message.contains("no unicast adverts") })
+    }
+
+    @Test("no_accept without nft installed is a warning at the instance")
+    func noAcceptNeedsNFT() throws {
+        let text = instance("    virtual_router_id 51\n    no_accept")
+        let missing = load(text, environment: FakeEnvironment())
+        #expect(missing.diagnostics.contains { $0.code == .missingProgram && $0.location.line == 4 })
+        var present = FakeEnvironment()
+        present.programs["/usr/sbin/nft"] = .found(path: "/usr/sbin/nft", unsafeComponent: nil)
+        #expect(!load(text, environment: present).diagnostics.contains { $0.code == .missingProgram })
+    }
 }

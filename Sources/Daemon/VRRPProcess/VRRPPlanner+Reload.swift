@@ -73,6 +73,7 @@ extension VRRPPlanner {
         primaryAddresses.removeAll()
         for index in firstNew..<routers.count { actions += attach(index) }
         actions += reloadStatic()
+        if firewall != nil || AcceptModeFirewall(new) != nil { actions += firewallActions(for: new, previous: firewall) }
         if old.global != new.global { actions.append(.replaceNotifier(new.global)) }
         actions += rebuildTracking(previous: old, now: now)
         for index in firstNew..<routers.count where !waitsForScripts(routers[index]) {

@@ -86,6 +86,9 @@ struct VRRPPlanner {
         /// Adds or removes an address, a route or a rule; the executor reports the kernel's answer with `changed`.
         case change(Owner, KernelEntry, add: Bool)
         case announce(Announcement)
+        /// Runs an nft script (the accept-mode table: install, replace or remove) off the loop; `removalOnly`
+        /// scripts are skipped when nft is not installed (there is then nothing to remove).
+        case firewall(script: String, removalOnly: Bool)
         case arm(Timer, at: MonotonicTime)
         case cancel(Timer)
         case runScript(ScriptRun, ScriptCommand, user: String?, group: String?)
@@ -132,6 +135,8 @@ struct VRRPPlanner {
     var virtualAddresses = Set<IPAddress>()
     /// The static addresses, routes and rules in the kernel because Vigil added them.
     var staticOwned: [KernelEntry] = []
+    /// The accept-mode table as installed (nil: none).
+    var firewall: AcceptModeFirewall?
     /// Cached primary addresses (`nil` entries mean "none"); see `primaryAddress`.
     var primaryAddresses: [SocketKey: IPAddress?] = [:]
     var scripts: [String: ScriptState] = [:]
@@ -175,6 +180,7 @@ struct VRRPPlanner {
         for index in routers.indices { actions += attach(index) }
         actions += removeLeftovers()
         actions += installStatic(reportMissing: true)
+        actions += firewallActions(for: configuration, previous: nil)
         actions += setUpTracking(now: now)
         for index in routers.indices where !waitsForScripts(routers[index]) { actions += startRouter(index, now: now) }
         actions.append(.log(.info, "VRRP started with \(routers.count) instance\(routers.count == 1 ? "" : "s")"))
@@ -191,12 +197,36 @@ struct VRRPPlanner {
         if !options.releaseOnStop { for index in routers.indices { routers[index].owned.removeAll() } }
         for index in routers.indices { actions += run(routers[index].router.stop(now: now), index, now: now) }
         actions += removeStatic()
+        if let installed = firewall {
+            actions.append(.firewall(script: AcceptModeFirewall.removal(table: installed.settings.table), removalOnly: true))
+            firewall = nil
+        }
         for (name, state) in scripts.sorted(by: { $0.key < $1.key }) where state.running {
             actions.append(.killScript(ScriptRun(name: name, generation: state.generation)))
         }
         actions.append(.log(.info, "Stopped"))
         actions.append(.exit)
         return actions
+    }
+
+    /// The accept-mode table `new` needs, from what is installed: at start a leftover is removed when none is
+    /// needed; a changed table is replaced in one transaction; a renamed one replaces the old.
+    mutating func firewallActions(for new: Configuration, previous: AcceptModeFirewall?) -> [Action] {
+        let wanted = AcceptModeFirewall(new)
+        defer { firewall = wanted }
+        guard wanted != previous || previous == nil else { return [] }
+        var script = ""
+        if let previous, previous.settings.table != wanted?.settings.table {
+            script += AcceptModeFirewall.removal(table: previous.settings.table)
+        }
+        if let wanted {
+            return [.firewall(script: script + wanted.script, removalOnly: false)]
+        }
+        if previous == nil {
+            // At start: whatever an earlier run may have left.
+            script = AcceptModeFirewall.removal(table: new.global.vrrpFirewall.table)
+        }
+        return [.firewall(script: script, removalOnly: true)]
     }
 
     mutating func addRouter(_ instance: VRRPInstance) {

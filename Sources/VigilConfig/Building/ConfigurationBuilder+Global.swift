@@ -78,6 +78,24 @@ extension ConfigurationBuilder {
             case "vrrp_higher_prio_send_advert": global.vrrpHigherPrioritySendAdvert = boolean(child) ?? true
             case "vrrp_notify_priority_changes": global.vrrpNotifyPriorityChanges = boolean(child) ?? false
             case "dynamic_interfaces": global.dynamicInterfaces = true
+            case "nftables":
+                if let name = child.arguments.first {
+                    if Self.isNFTablesName(name.text) {
+                        global.vrrpFirewall.table = name.text
+                    } else {
+                        error(
+                            .invalidValue, name.location,
+                            "'\(name.text)' is not an nftables table name (a letter, then letters, digits, _ . /)")
+                    }
+                }
+            case "nftables_priority":
+                if let value = integer(child, Int(Int32.min)...Int(Int32.max), "a hook priority") {
+                    global.vrrpFirewall.priority = value
+                }
+            case "nftables_counters": global.vrrpFirewall.counters = true
+            case "vrrp_iptables":
+                // Vigil's firewall is nftables in any case (Debian's keepalived also turns this into nftables).
+                break
             case "default_interface":
                 if let value = word(child, "an interface name") { global.defaultInterface = value }
             case "notify_fifo": global.notifyFIFO = fifo(child)
@@ -112,6 +130,14 @@ extension ConfigurationBuilder {
             }
         }
         configuration.global = global
+    }
+
+    /// nftables' identifier rule for table names.
+    static func isNFTablesName(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, first.properties.isAlphabetic, first.isASCII else { return false }
+        return text.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_./".unicodeScalars.contains($0))
+        }
     }
 
     /// The `garp_*` settings, shared by `global_defs` (prefixed `vrrp_`) and `vrrp_instance`.

@@ -35,6 +35,9 @@ public struct GlobalDefinitions: Hashable, Sendable {
     public var vrrpHigherPrioritySendAdvert: Bool?
     public var vrrpNotifyPriorityChanges = false
     public var dynamicInterfaces = false
+    /// `nftables [NAME]`, `nftables_priority`, `nftables_counters` (and `vrrp_iptables`, which Debian's keepalived
+    /// also turns into nftables): the table that drops traffic to the addresses of `no_accept` masters.
+    public var vrrpFirewall = FirewallSettings()
     /// How the VRRP process is scheduled (`vrrp_priority`, `vrrp_rt_priority`, `vrrp_rlimit_rttime`,
     /// `vrrp_no_swap`).
     public var vrrpScheduling = ProcessScheduling()
@@ -113,6 +116,18 @@ public struct GratuitousARPSettings: Hashable, Sendable {
     public var interval: Duration = .zero
     /// Gap between unsolicited neighbour advertisements (`vrrp_gna_interval`, 0).
     public var naInterval: Duration = .zero
+
+    public init() {}
+}
+
+/// Where and how the VRRP firewall for `no_accept` is installed.
+public struct FirewallSettings: Hashable, Sendable {
+    /// The table's name (family `inet`): `nftables NAME`, else Vigil's own.
+    public var table = "vigil_vrrp"
+    /// The hooks' priority (`nftables_priority`, keepalived's default -1: before the usual filter chains).
+    public var priority = -1
+    /// `nftables_counters`: count what the rules drop.
+    public var counters = false
 
     public init() {}
 }

@@ -39,8 +39,6 @@ public enum KeywordInventory {
     static let noVMAC = KeywordSupport.notYet(
         "Vigil creates no virtual MAC interface: adverts and virtual addresses use the interface itself and its own MAC (gratuitous ARP moves clients to it)"
     )
-    static let noFirewall = KeywordSupport.notYet(
-        "Vigil installs no firewall rules: traffic to the virtual addresses is accepted whatever the state (as `accept`)")
     static let checkerTiming = "CheckerMachine (retry and timing), cascading from virtual_server and real_server"
     static let sharedCheckerKeywords: [(String, KeywordSupport)] = [
         ("connect_ip", .works("CheckerPlanner: the probe's address")),
@@ -169,8 +167,8 @@ public enum KeywordInventory {
                 ("vrrp_skip_check_adv_addr", .works("ReceivePolicy")),
                 (
                     "vrrp_strict",
-                    .partial(
-                        "Vigil drops adverts whose address list differs and sends no announcements on lower-priority adverts, but installs no firewall for `no_accept` and still accepts unicast peers and `preempt_delay`"
+                    .works(
+                        "Validator and VirtualRouter: RFC 5798 as keepalived applies it (no unicast, no authentication, no preempt_delay, no extra adverts or announcements around other priorities, adverts with another address list dropped), `no_accept` by default (AcceptModeFirewall)"
                     )
                 ),
                 ("vrrp_startup_delay", .works("VirtualRouter: start-up delay")),
@@ -206,11 +204,17 @@ public enum KeywordInventory {
                     .notYet("on stop Vigil removes exactly the services it created, whatever this says")
                 ),
                 ("lvs_sync_daemon", .notYet("no connection synchronisation daemon is started")),
-                ("vrrp_iptables", noFirewall),
-                ("nftables", noFirewall),
-                ("nftables_priority", noFirewall),
-                ("nftables_ifindex", noFirewall),
-                ("nftables_counters", noFirewall),
+                (
+                    "vrrp_iptables",
+                    .works("as `nftables` (Debian's keepalived, built without iptables, does the same): AcceptModeFirewall")
+                ),
+                ("nftables", .works("AcceptModeFirewall: the table's name (family inet)")),
+                ("nftables_priority", .works("AcceptModeFirewall: the hooks' priority")),
+                (
+                    "nftables_ifindex",
+                    .notApplicable("Vigil matches link-local virtual addresses by interface name, which outlives a re-created interface")
+                ),
+                ("nftables_counters", .works("AcceptModeFirewall: counters on the drop rules")),
                 ("nftables_ipvs", .notYet("firewall-mark virtual server groups are not built")),
                 ("nftables_ipvs_priority", .notYet("firewall-mark virtual server groups are not built")),
                 ("nftables_ipvs_start_fwmark", .notYet("firewall-mark virtual server groups are not built")),
@@ -362,13 +366,13 @@ public enum KeywordInventory {
                 ("virtual_rules", .works("VRRPPlanner+KernelEntries: added while MASTER after the routes, tracked")),
                 ("promote_secondaries", .notYet("the interface's promote_secondaries setting is left as it is")),
                 ("linkbeat_use_polling", .notYet("links are followed through netlink events only")),
-                ("accept", .works("Vigil never filters traffic to its virtual addresses")),
-                ("no_accept", noFirewall),
+                ("accept", .works("AcceptModeFirewall: a master accepts traffic to its addresses (the default unless strict)")),
+                ("no_accept", .works("AcceptModeFirewall: an nftables table drops traffic to the addresses of a master that is not their owner")),
                 ("skip_check_adv_addr", .works("ReceivePolicy")),
                 (
                     "strict_mode",
-                    .partial(
-                        "Vigil drops adverts whose address list differs and sends no announcements on lower-priority adverts, but installs no firewall for `no_accept` and still accepts unicast peers and `preempt_delay`"
+                    .works(
+                        "Validator and VirtualRouter: RFC 5798 as keepalived applies it (no unicast, no authentication, no preempt_delay, no extra adverts or announcements around other priorities, adverts with another address list dropped), `no_accept` by default (AcceptModeFirewall)"
                     )
                 ),
                 ("use_vmac", noVMAC),

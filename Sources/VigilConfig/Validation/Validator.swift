@@ -38,6 +38,7 @@ struct Validator {
             configuration.instances[index] = instance
         }
         configuration.instances.removeAll { $0.virtualRouterID == nil }
+        checkFirewallProgram()
         checkDuplicateRouterIDs()
         checkSyncGroups()
         checkStaticAddresses()
@@ -58,27 +59,65 @@ struct Validator {
         if set["garp_master_refresh_repeat"] == nil {
             instance.garp.masterRefreshRepeat = global.vrrpGarp.masterRefreshRepeat
         }
-        if set["garp_lower_prio_delay"] == nil { instance.garp.lowerPriorityDelay = global.vrrpGarp.lowerPriorityDelay }
+        if instance.strictMode == nil { instance.strictMode = global.vrrpStrict }
+        let strict = instance.strictMode ?? false
+        // Strict mode (RFC 5798): no extra announcements or adverts around a lower-priority advert, and none when
+        // a higher one is heard, as keepalived forces them.
+        if set["garp_lower_prio_delay"] == nil {
+            instance.garp.lowerPriorityDelay = strict ? .zero : global.vrrpGarp.lowerPriorityDelay
+        } else if strict && (instance.garp.lowerPriorityDelay ?? .zero) > .zero {
+            strictReset(instance, "garp_lower_prio_delay", "sends no repeated announcements")
+            instance.garp.lowerPriorityDelay = .zero
+        }
         if set["garp_lower_prio_repeat"] == nil {
-            instance.garp.lowerPriorityRepeat = global.vrrpGarp.lowerPriorityRepeat
+            instance.garp.lowerPriorityRepeat = strict ? 0 : global.vrrpGarp.lowerPriorityRepeat
+        } else if strict && (instance.garp.lowerPriorityRepeat ?? 0) > 0 {
+            strictReset(instance, "garp_lower_prio_repeat", "sends no repeated announcements")
+            instance.garp.lowerPriorityRepeat = 0
         }
         instance.garp.interval = global.vrrpGarp.interval
         instance.garp.naInterval = global.vrrpGarp.naInterval
         if instance.downTimerAdverts == nil { instance.downTimerAdverts = global.vrrpDownTimerAdverts }
-        if instance.strictMode == nil { instance.strictMode = global.vrrpStrict }
         if instance.skipCheckAdvertAddresses == nil {
             instance.skipCheckAdvertAddresses = global.vrrpSkipCheckAdvertAddresses
         }
-        if instance.lowerPriorityNoAdvert == nil { instance.lowerPriorityNoAdvert = global.vrrpLowerPriorityNoAdvert }
+        if instance.lowerPriorityNoAdvert == nil {
+            instance.lowerPriorityNoAdvert = strict ? true : global.vrrpLowerPriorityNoAdvert
+        } else if strict && instance.lowerPriorityNoAdvert == false {
+            strictReset(instance, "lower_prio_no_advert", "sends no advert in answer to a lower priority")
+            instance.lowerPriorityNoAdvert = true
+        }
         if instance.higherPrioritySendAdvert == nil {
             // Vigil's default is on: see `GlobalDefinitions.vrrpHigherPrioritySendAdvert`.
-            instance.higherPrioritySendAdvert = global.vrrpHigherPrioritySendAdvert ?? true
+            instance.higherPrioritySendAdvert = strict ? false : global.vrrpHigherPrioritySendAdvert ?? true
+        } else if strict && instance.higherPrioritySendAdvert == true {
+            strictReset(instance, "higher_prio_send_advert", "sends no advert when it hears a higher priority")
+            instance.higherPrioritySendAdvert = false
         }
         if instance.notifyPriorityChanges == nil { instance.notifyPriorityChanges = global.vrrpNotifyPriorityChanges }
         if global.vrrpCheckUnicastSource { instance.checkUnicastSource = true }
         if instance.unicastPeers.contains(where: { $0.minimumTTL != nil || $0.maximumTTL != nil }) {
             instance.checkUnicastSource = true
         }
+    }
+
+    /// `no_accept` (and strict mode) filter with nft: say so when it is missing, at the first instance that needs it.
+    mutating func checkFirewallProgram() {
+        guard let instance = configuration.instances.first(where: { $0.accept == false && $0.priority != 255 }),
+            ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"].allSatisfy({ environment.program($0) == .notFound })
+        else { return }
+        let keyword = instance.keywordLocations["no_accept"] != nil ? "no_accept" : "strict_mode"
+        report(
+            .warning, .missingProgram, instance.location(of: keyword),
+            "\(instance.name) drops traffic to its addresses while MASTER (no_accept) with nft, which is not installed; install nftables, or traffic to them is accepted"
+        )
+    }
+
+    /// A setting strict mode overrides, as keepalived overrides it: said at the setting's line.
+    mutating func strictReset(_ instance: VRRPInstance, _ keyword: String, _ rule: String) {
+        report(
+            .warning, .conflict, instance.location(of: keyword),
+            "strict mode (RFC 5798) \(rule), so `\(keyword)` of \(instance.name) is ignored")
     }
 
     mutating func checkInstance(_ instance: inout VRRPInstance) {
@@ -228,6 +267,40 @@ struct Validator {
                 .warning, .conflict, instance.location(of: "preempt_delay"),
                 "`preempt_delay` has no effect with priority 255: the address owner takes over at once")
             instance.preemptDelay = .zero
+        }
+        if strict && instance.preemptDelay > .zero {
+            strictReset(instance, "preempt_delay", "takes over at once")
+            instance.preemptDelay = .zero
+        }
+        if strict, let adverts = instance.downTimerAdverts, adverts != 3 {
+            strictReset(instance, "down_timer_adverts", "waits three adverts")
+            instance.downTimerAdverts = 3
+        }
+        if strict && instance.isUnicast {
+            report(
+                .error, .conflict, instance.location(of: "unicast_peer"),
+                "strict mode (RFC 5798) has no unicast adverts, so \(name) cannot run; remove `unicast_peer`, or strict mode (`vrrp_strict`, `strict_mode`)"
+            )
+        }
+        if strict && family == .ipv6 && !instance.isUnicast, let first = instance.virtualAddresses.first,
+            !first.prefix.address.isLinkLocal
+        {
+            report(
+                .warning, .conflict, first.location,
+                "strict mode: the first IPv6 address of \(name) must be link-local (RFC 5798 5.2.9); \(first.prefix.address) is not"
+            )
+        }
+        // Accept mode (RFC 5798 6.1): the owner always accepts; otherwise accept unless strict.
+        if instance.priority == 255 {
+            instance.accept = true
+        } else if instance.accept == nil {
+            instance.accept = !strict
+        } else if strict && instance.accept == true && instance.version == 2 {
+            report(
+                .warning, .conflict, instance.location(of: "accept"),
+                "VRRP version 2 (RFC 3768) has no accept mode, so in strict mode \(name) drops traffic to its addresses; `accept` is ignored"
+            )
+            instance.accept = false
         }
         if strict && (instance.initialState == .master) != (instance.priority == 255) {
             report(
