@@ -1,5 +1,6 @@
 // Functions glibc declares only under _GNU_SOURCE, wrapped so that Swift can call them.
 #define _GNU_SOURCE
+#include <linux/filter.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -59,6 +60,12 @@ int vigil_peer_uid(int fd, uid_t *uid) {
 
 /// Sends `count` copies of one frame on a bound packet socket with sendmmsg, in batches of up to 64; returns how
 /// many went out (stops at the first error).
+int vigil_drop_all_input(int fd) {
+    struct sock_filter code[] = {{BPF_RET | BPF_K, 0, 0, 0}};
+    struct sock_fprog program = {.len = 1, .filter = code};
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof(program));
+}
+
 int vigil_send_copies(int fd, const void *frame, size_t length, unsigned count) {
     struct iovec vector = {(void *)frame, length};
     struct mmsghdr messages[64];

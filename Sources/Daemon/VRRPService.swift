@@ -194,6 +194,8 @@ public final class VRRPService {
         case .openSocket(let key, let interface, let group):
             do {
                 let fd = try io.openSocket(key, interface: interface, multicastGroup: group)
+                // A VMAC's socket only sends: nothing to watch.
+                guard !key.sendOnly else { break }
                 socketDescriptors[key] = fd
                 try loop.add(fd, label: "VRRP socket") { [unowned self] in socketReadable(key) }
             } catch {
@@ -217,6 +219,14 @@ public final class VRRPService {
             announce(announcement)
         case .firewall(let script, let removalOnly):
             runFirewall(script, removalOnly: removalOnly)
+        case .createVirtualLink(let request):
+            let outcome = io.createVirtualLink(request)
+            return planner.virtualLinkChanged(
+                name: request.name, created: true, errno: outcome.errno, message: outcome.message, now: now)
+        case .deleteVirtualLink(let index, let name):
+            let outcome = io.deleteVirtualLink(index: index, name: name)
+            return planner.virtualLinkChanged(
+                name: name, created: false, errno: outcome.errno, message: outcome.message, now: now)
         case .arm(let timer, let deadline):
             if let existing = timers[timer] { loop.cancel(existing) }
             timers[timer] = loop.schedule(at: deadline.nanoseconds, label: debugLabel(timer)) { [unowned self] in

@@ -175,6 +175,11 @@ public enum NetlinkMessage {
             case iflaAddress: link.hardwareAddress = Array(value)
             case iflaMTU: if value.count >= 4 { link.mtu = Int(readUInt32(value, value.startIndex)) }
             case iflaOperState: if let state = value.first { link.operationalState = state }
+            case 5: if value.count >= 4 { link.parentIndex = Int32(bitPattern: readUInt32(value, value.startIndex)) }  // IFLA_LINK
+            case 18:  // IFLA_LINKINFO: IFLA_INFO_KIND
+                for (infoType, info) in attributes(value) where infoType == 1 {
+                    link.kind = String(decoding: info.prefix { $0 != 0 }, as: UTF8.self)
+                }
             default: break
             }
         }
@@ -255,6 +260,10 @@ public struct Link: Hashable, Sendable {
     public var hardwareAddress: [UInt8] = []
     /// IF_OPER_* (6 = up).
     public var operationalState: UInt8 = 0
+    /// IFLA_LINK: the interface a macvlan, ipvlan or VLAN sits on.
+    public var parentIndex: Int32?
+    /// IFLA_INFO_KIND: "macvlan", "ipvlan", "veth", ...; nil for a physical interface.
+    public var kind: String?
 
     public init(index: Int32, name: String, flags: UInt32) {
         self.index = index

@@ -49,6 +49,25 @@ public enum SmallFile {
         }
     }
 
+    /// The names in a directory (without . and ..); empty when it cannot be read.
+    public static func directoryEntries(_ path: String) -> [String] {
+        guard let directory = opendir(path) else { return [] }
+        defer { closedir(directory) }
+        var names = [String]()
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// A small text file's first word (a sysctl's value), or nil.
+    public static func word(_ path: String) -> String? {
+        text(path, limit: 256)?.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).first.map(String.init)
+    }
+
     /// Writes into an existing file (a sysctl, /proc/sys/kernel/core_pattern), following no link.
     public static func overwrite(_ path: String, _ text: String) throws(SystemError) {
         let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)

@@ -38,7 +38,7 @@ public final class VRRPSocket: @unchecked Sendable {
     /// the 112 socket, whose IP_HDRINCL header says 51).
     public init(
         family: IPAddress.Family, interfaceName: String, interfaceIndex: Int32, multicastGroup: IPAddress?,
-        ipProtocol: Int32 = VRRPSocket.ipProtocol
+        ipProtocol: Int32 = VRRPSocket.ipProtocol, sendOnly: Bool = false
     )
         throws(SystemError)
     {
@@ -52,8 +52,13 @@ public final class VRRPSocket: @unchecked Sendable {
         _ = try system("setsockopt(SO_BINDTODEVICE \(interfaceName))") {
             interfaceName.withCString { setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, $0, socklen_t(strlen($0) + 1)) }
         }
-        // Bursts of adverts from hundreds of routers must fit.
-        try? setSocketOption(fd, SOL_SOCKET, SO_RCVBUF, 1 << 20, "SO_RCVBUF")
+        if sendOnly {
+            // A virtual MAC interface's socket: adverts go out through it, they are heard on the base interface's.
+            _ = try system("setsockopt(SO_ATTACH_FILTER)") { vigil_drop_all_input(fd) }
+        } else {
+            // Bursts of adverts from hundreds of routers must fit.
+            try? setSocketOption(fd, SOL_SOCKET, SO_RCVBUF, 1 << 20, "SO_RCVBUF")
+        }
         switch family {
         case .ipv4:
             try setSocketOption(fd, Int32(IPPROTO_IP), IP_HDRINCL, 1, "IP_HDRINCL")

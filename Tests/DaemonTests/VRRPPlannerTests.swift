@@ -689,3 +689,68 @@ struct VRRPPlannerAcceptModeTests {
         #expect(plain.instances.first?.accept == true)
     }
 }
+
+@Suite("VRRP planner: virtual MAC")
+struct VRRPPlannerVirtualMACTests {
+    static func requests(_ harness: PlannerHarness) -> [VRRPPlanner.VirtualLinkRequest] {
+        harness.actions.compactMap { if case .createVirtualLink(let request) = $0 { request } else { nil } }
+    }
+
+    static func vmacLink(_ index: Int32, _ name: String, mac: [UInt8], base: Int32 = 2) -> NetlinkMessage.Event {
+        var link = Link(index: index, name: name, flags: 0x41)
+        link.hardwareAddress = mac
+        link.kind = "macvlan"
+        link.parentIndex = base
+        return .link(link, removed: false)
+    }
+
+    @Test("keepalived's names and MACs: vrrp.VRID, vrrp6.VRID when taken, the written name, 00:00:5e:00:0{1,2}:VRID")
+    func naming() {
+        let text =
+            instanceText(name: "VI_4", priority: 200, extra: "    use_vmac")
+            + instanceText(name: "VI_6", vrid: 51, addresses: ["2001:db8::100"], extra: "    version 3\n    use_vmac")
+            + instanceText(name: "VI_N", vrid: 52, addresses: ["198.51.100.102"], extra: "    use_vmac vmac52 02:11:22:33:44")
+        var harness = PlannerHarness(text)
+        harness.start(Interfaces.standard + [Interfaces.address(2, "fe80::1/64")])
+        let requests = Self.requests(harness)
+        #expect(requests.map(\.name) == ["vrrp.51", "vrrp6.51", "vmac52"])
+        #expect(requests[0].mac == [0, 0, 0x5e, 0, 1, 51] && requests[0].linkLocal == nil)
+        #expect(requests[1].mac == [0, 0, 0x5e, 0, 2, 51] && requests[1].linkLocal == IPAddress("fe80::1"))
+        #expect(requests[2].mac == [2, 0x11, 0x22, 0x33, 0x44, 52], "five octets and the VRID")
+        #expect(requests.allSatisfy { $0.baseIndex == 2 && $0.baseName == "eth0" })
+    }
+
+    @Test("FAULT until the VMAC exists; then the addresses go on it and adverts out through its socket; stop removes it after the addresses")
+    func lifecycle() throws {
+        var harness = PlannerHarness(instanceText(state: "MASTER", priority: 255, extra: "    use_vmac"))
+        harness.start()
+        #expect(harness.state("VI_1") == .fault)
+        #expect(harness.planner.router(named: "VI_1")?.individualFault == "VMAC interface vrrp.51 missing")
+        harness.feed(
+            harness.planner.interfacesChanged(
+                [Self.vmacLink(7, "vrrp.51", mac: [0, 0, 0x5e, 0, 1, 51])], forwarding: [:], now: harness.now))
+        harness.advance(by: .zero)
+        #expect(harness.state("VI_1") == .master)
+        #expect(harness.addresses == ["7 198.51.100.100/32"], "on the VMAC")
+        #expect(harness.actions.contains(.openSocket(SocketKey(index: 7, family: .ipv4, sendOnly: true), interface: "vrrp.51", multicastGroup: nil)))
+        let last = try #require(harness.sent.last)
+        #expect(last.socket == SocketKey(index: 7, family: .ipv4, sendOnly: true))
+        let mark = harness.actions.count
+        harness.feed(harness.planner.stop(now: harness.now))
+        let tail = harness.since(mark)
+        let removal = try #require(tail.firstIndex { if case .change(_, _, false) = $0 { true } else { false } })
+        let deletion = try #require(tail.firstIndex(of: .deleteVirtualLink(index: 7, name: "vrrp.51")))
+        #expect(removal < deletion, "the addresses go first")
+    }
+
+    @Test("an earlier run's VMAC (same base, same MAC) is adopted, not created again; one with another MAC is left alone")
+    func adoption() {
+        var harness = PlannerHarness(instanceText(extra: "    use_vmac"))
+        harness.start(Interfaces.standard + [Self.vmacLink(7, "vrrp.51", mac: [0, 0, 0x5e, 0, 1, 51])])
+        #expect(Self.requests(harness).isEmpty)
+        #expect(harness.planner.router(named: "VI_1")?.vmacIndex == 7)
+        var other = PlannerHarness(instanceText(extra: "    use_vmac"))
+        other.start(Interfaces.standard + [Self.vmacLink(7, "vrrp.51", mac: [2, 0, 0, 0, 0, 1])])
+        #expect(Self.requests(other).map(\.name) == ["vrrp1.51"])
+    }
+}

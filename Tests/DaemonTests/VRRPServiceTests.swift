@@ -42,6 +42,16 @@ final class FakeVRRPIO: VRRPIO {
     }
 
     func sendFrame(_ frame: [UInt8], interfaceIndex: Int32) throws(SystemError) { frames += 1 }
+
+    var virtualLinks: [String] = []
+    func createVirtualLink(_ request: VRRPPlanner.VirtualLinkRequest) -> (errno: Int32, message: String?) {
+        virtualLinks.append("+\(request.name)")
+        return (0, nil)
+    }
+    func deleteVirtualLink(index: Int32, name: String) -> (errno: Int32, message: String?) {
+        virtualLinks.append("-\(name)")
+        return (0, nil)
+    }
 }
 
 @Suite("VRRP executor over a fake machine")

@@ -382,4 +382,19 @@ struct ValidationTests {
         present.programs["/usr/sbin/nft"] = .found(path: "/usr/sbin/nft", unsafeComponent: nil)
         #expect(!load(text, environment: present).diagnostics.contains { $0.code == .missingProgram })
     }
+
+    @Test("use_vmac: a MAC keepalived refuses is said and the default used; vmac_xmit_base needs use_vmac; unicast sends from the base")
+    func virtualMAC() throws {
+        let multicast = load(instance("    virtual_router_id 51\n    use_vmac 01:00:5e:00:00:01"))
+        #expect(multicast.diagnostics.contains { $0.message.contains("is multicast; it is ignored") })
+        #expect(multicast.configuration.instances.first?.useVMAC?.mac == [0, 0, 0x5e, 0, 1, 51])
+        let rfc = load(instance("    virtual_router_id 51\n    use_vmac 00:00:5e:00:02:07"))
+        #expect(rfc.diagnostics.contains { $0.message.contains("RFC 5798's range") })
+        let base = load(instance("    virtual_router_id 51\n    vmac_xmit_base"))
+        #expect(base.diagnostics.contains { $0.message.contains("applies only with `use_vmac`") })
+        let unicast = load(
+            instance(
+                "    virtual_router_id 51\n    use_vmac\n    unicast_src_ip 198.51.100.1\n    unicast_peer {\n        198.51.100.2\n    }"))
+        #expect(unicast.configuration.instances.first?.useVMAC?.transmitFromBase == true)
+    }
 }

@@ -128,6 +128,8 @@ int vigil_pidfd_open(pid_t pid);
 int vigil_accept4(int fd, int flags);
 /// Sends `count` copies of a frame with sendmmsg; returns how many were sent.
 int vigil_send_copies(int fd, const void *frame, size_t length, unsigned count);
+/// Attaches a classic BPF program that drops every packet: a socket that only sends never queues input.
+int vigil_drop_all_input(int fd);
 /// TLS through the system's libssl, loaded at run time: whether it could be loaded; a client context (CA file,
 /// client certificate and key optional); a session on a connected socket with SNI; the handshake, reads and writes
 /// (bytes or 1 on success, 0 closed, -2 wants to read, -3 wants to write, -1 failed).

@@ -16,6 +16,8 @@ struct SocketKey: Hashable, Sendable {
     var family: IPAddress.Family
     /// The IPv4 socket for protocol 51 (AH-authenticated adverts); adverts go out through the other one.
     var authenticated = false
+    /// A virtual MAC interface's socket: adverts go out through it; nothing is read from it.
+    var sendOnly = false
 }
 
 /// One `vrrp_instance` at run time, as the planner keeps it: its state machine, what it expects of adverts, where
@@ -28,6 +30,11 @@ struct RouterState {
     let family: IPAddress.Family
     /// The interface adverts go out on, once it exists.
     var interfaceIndex: Int32?
+    /// `use_vmac`: the virtual MAC interface's name (chosen when the router attaches), and its index once it exists.
+    var vmacName: String?
+    var vmacIndex: Int32?
+    /// A creation was asked for and not answered yet.
+    var vmacPending = false
     /// Where adverts go: the multicast group, or every unicast peer.
     private(set) var destinations: [IPAddress]
     /// The configured source (`unicast_src_ip` / `mcast_src_ip`); otherwise the interface's primary address.
@@ -154,10 +161,33 @@ struct RouterState {
     func interfaceAddresses(resolve: (String) -> Int32?, tag: UInt8) -> [InterfaceAddress] {
         (instance.virtualAddresses + instance.excludedVirtualAddresses).compactMap { virtual in
             let index: Int32?
-            if let device = virtual.device { index = resolve(device) } else { index = interfaceIndex }
+            if onVirtualMAC(virtual) {
+                index = vmacIndex
+            } else if let device = virtual.device {
+                index = resolve(device)
+            } else {
+                index = interfaceIndex
+            }
             guard let index else { return nil }
             return Self.interfaceAddress(virtual, index: index, tag: tag)
         }
+    }
+
+    var usesVirtualMAC: Bool { instance.useVMAC != nil }
+
+    /// Whether an address lives on the virtual MAC interface: the instance's family, on the instance's interface
+    /// (keepalived's rule; the other family's excluded addresses stay on the base interface).
+    func onVirtualMAC(_ virtual: VirtualAddress) -> Bool {
+        usesVirtualMAC && virtual.prefix.address.family == family
+            && (virtual.device == nil || virtual.device == instance.interface)
+    }
+
+    /// The socket adverts go out through: the virtual MAC's own (send only), unless `vmac_xmit_base`.
+    var sendSocket: SocketKey? {
+        if let vmac = instance.useVMAC, !vmac.transmitFromBase {
+            return vmacIndex.map { SocketKey(index: $0, family: family, sendOnly: true) }
+        }
+        return interfaceIndex.map { SocketKey(index: $0, family: family) }
     }
 
     /// The other interfaces this router's addresses, routes and rules use, which it tracks (keepalived's rule:
@@ -236,11 +266,16 @@ struct InstanceIdentity: Hashable {
     var family: IPAddress.Family
     var interface: String?
     var unicastSource: IPAddress?
+    /// `use_vmac`'s name, MAC and `vmac_xmit_base` (keepalived matches on the VMAC settings too).
+    var virtualMAC: [String]?
 
     init(_ instance: VRRPInstance) {
         virtualRouterID = instance.virtualRouterID ?? 0
         family = instance.family
         interface = instance.interface
         unicastSource = instance.isUnicast ? instance.unicastSourceIP : nil
+        virtualMAC = instance.useVMAC.map {
+            [$0.interfaceName ?? "", $0.mac.map { String($0, radix: 16) }.joined(separator: ":"), "\($0.transmitFromBase)"]
+        }
     }
 }

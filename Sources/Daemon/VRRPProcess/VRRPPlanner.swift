@@ -89,6 +89,10 @@ struct VRRPPlanner {
         /// Runs an nft script (the accept-mode table: install, replace or remove) off the loop; `removalOnly`
         /// scripts are skipped when nft is not installed (there is then nothing to remove).
         case firewall(script: String, removalOnly: Bool)
+        /// Creates a VMAC interface; the executor answers with `virtualLinkChanged`.
+        case createVirtualLink(VirtualLinkRequest)
+        /// Removes a VMAC interface; the executor answers with `virtualLinkChanged`.
+        case deleteVirtualLink(index: Int32, name: String)
         case arm(Timer, at: MonotonicTime)
         case cancel(Timer)
         case runScript(ScriptRun, ScriptCommand, user: String?, group: String?)
@@ -196,6 +200,7 @@ struct VRRPPlanner {
         var actions = [Action]()
         if !options.releaseOnStop { for index in routers.indices { routers[index].owned.removeAll() } }
         for index in routers.indices { actions += run(routers[index].router.stop(now: now), index, now: now) }
+        if options.releaseOnStop { for index in routers.indices { actions += removeVirtualMAC(index) } }
         actions += removeStatic()
         if let installed = firewall {
             actions.append(.firewall(script: AcceptModeFirewall.removal(table: installed.settings.table), removalOnly: true))
@@ -263,6 +268,7 @@ struct VRRPPlanner {
             }
             if socketRouters[key]?.contains(router.id) != true { socketRouters[key]?.append(router.id) }
         }
+        actions += ensureVirtualMAC(index)
         return actions
     }
 
@@ -348,6 +354,17 @@ struct VRRPPlanner {
             routers[index].interfaceIndex = nil
             actions.append(.log(.info, "(\(routers[index].name)) interface \(name) is gone; waiting for it"))
         }
+        // A VMAC interface that went, or came.
+        for index in routers.indices where routers[index].usesVirtualMAC {
+            if let vmac = routers[index].vmacIndex, table.link(index: vmac)?.name != routers[index].vmacName {
+                actions += virtualMACGone(index)
+            } else if routers[index].vmacIndex == nil, let base = routers[index].interfaceIndex,
+                let name = routers[index].vmacName, let link = table.link(named: name),
+                let vmac = routers[index].instance.useVMAC, isVirtualMAC(link, base: base, mac: vmac.mac)
+            {
+                actions += adoptVirtualMAC(index, link)
+            }
+        }
         // An interface that appeared: routers waiting for it attach now.
         for index in routers.indices where routers[index].interfaceIndex == nil {
             guard let name = routers[index].instance.interface ?? unicastInterface(routers[index]),
@@ -384,6 +401,12 @@ struct VRRPPlanner {
         }
         if !link.isUp { return "interface \(link.name) down" }
         if source(for: router) == nil { return "no \(router.family) address on \(link.name) to send from" }
+        if router.usesVirtualMAC {
+            guard let index = router.vmacIndex, let vmac = table.link(index: index) else {
+                return "VMAC interface \(router.vmacName ?? "") missing"
+            }
+            if !vmac.isUp { return "VMAC interface \(vmac.name) down" }
+        }
         // As keepalived: an address, route or rule on another interface tracks that interface, unless `no_track`.
         for (name, what) in router.trackedEntryInterfaces {
             guard let other = table.link(named: name) else { return "interface \(name) of \(what) missing" }
@@ -562,12 +585,11 @@ struct VRRPPlanner {
 
     mutating func sendAdvertisement(_ index: Int, priority: UInt8) -> [Action] {
         let router = routers[index]
-        guard let interface = router.interfaceIndex, let source = cachedSource(for: index) else {
+        guard let socket = router.sendSocket, let source = cachedSource(for: index) else {
             // A priority-0 advert as the interface goes away has nowhere to go: no error worth a line.
             return priority == 0
                 ? [] : [.log(.error, "(\(router.name)) cannot send an advert: no interface or address to send from")]
         }
-        let socket = SocketKey(index: interface, family: router.family)
         let advert = router.advertisement(priority: priority)
         let identification = routers[index].nextIdentification()
         let ttl = router.isUnicast ? UInt8(router.instance.unicastTTL ?? 255) : 255

@@ -93,6 +93,16 @@ extension ConfigurationBuilder {
                     global.vrrpFirewall.priority = value
                 }
             case "nftables_counters": global.vrrpFirewall.counters = true
+            case "vmac_prefix":
+                if let value = word(child, "the start of VMAC interface names") {
+                    if ConfigurationBuilder.isPlainInterfaceName(value) {
+                        global.vmacPrefix = value
+                    } else {
+                        error(
+                            .invalidValue, child.arguments[0].location,
+                            "'\(value)' cannot start an interface name (no / : or spaces)")
+                    }
+                }
             case "vrrp_iptables":
                 // Vigil's firewall is nftables in any case (Debian's keepalived also turns this into nftables).
                 break
@@ -130,6 +140,10 @@ extension ConfigurationBuilder {
             }
         }
         configuration.global = global
+    }
+
+    static func isPlainInterfaceName(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count < 15 && !text.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace })
     }
 
     /// nftables' identifier rule for table names.

@@ -106,19 +106,22 @@ extension ConfigurationBuilder {
             case "lower_prio_no_advert": instance.lowerPriorityNoAdvert = boolean(child)
             case "higher_prio_send_advert": instance.higherPrioritySendAdvert = boolean(child)
             case "use_vmac":
-                var vmac = instance.useVMAC ?? VirtualMAC()
-                for argument in child.arguments {
+                var vmac = VirtualMAC(location: child.location)
+                for argument in child.arguments.prefix(2) {
                     if argument.text.contains(":") {
-                        vmac.address = argument.text
+                        vmac.written = argument.text
                     } else {
                         vmac.interfaceName = argument.text
                     }
                 }
+                if child.arguments.count > 2 {
+                    warning(
+                        .extraArgument, child.arguments[2].location,
+                        "`use_vmac` takes an interface name and a MAC address; '\(child.arguments[2].text)' is ignored")
+                }
                 instance.useVMAC = vmac
             case "vmac_xmit_base":
-                var vmac = instance.useVMAC ?? VirtualMAC()
-                vmac.transmitFromBase = true
-                instance.useVMAC = vmac
+                instance.vmacTransmitFromBase = true
             case "accept": instance.accept = true
             case "no_accept": instance.accept = false
             case "strict_mode": instance.strictMode = boolean(child)

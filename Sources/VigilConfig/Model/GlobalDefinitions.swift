@@ -38,6 +38,8 @@ public struct GlobalDefinitions: Hashable, Sendable {
     /// `nftables [NAME]`, `nftables_priority`, `nftables_counters` (and `vrrp_iptables`, which Debian's keepalived
     /// also turns into nftables): the table that drops traffic to the addresses of `no_accept` masters.
     public var vrrpFirewall = FirewallSettings()
+    /// `vmac_prefix`: the start of VMAC interfaces' names (`vrrp.51`).
+    public var vmacPrefix = "vrrp"
     /// How the VRRP process is scheduled (`vrrp_priority`, `vrrp_rt_priority`, `vrrp_rlimit_rttime`,
     /// `vrrp_no_swap`).
     public var vrrpScheduling = ProcessScheduling()

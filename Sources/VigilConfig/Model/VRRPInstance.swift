@@ -59,6 +59,8 @@ public struct VRRPInstance: Hashable, Sendable {
     public var higherPrioritySendAdvert: Bool?
 
     public var useVMAC: VirtualMAC?
+    /// `vmac_xmit_base` as written (it applies only with `use_vmac`).
+    public var vmacTransmitFromBase = false
     public var accept: Bool?
     public var strictMode: Bool?
     public var skipCheckAdvertAddresses: Bool?
@@ -142,11 +144,23 @@ public struct VirtualAddress: Hashable, Sendable {
     }
 }
 
-/// `use_vmac [NAME] [MAC]`.
+/// `use_vmac [NAME] [MAC]` (with `vmac_xmit_base`): the instance's addresses live on a macvlan interface of its
+/// own, with the virtual router's MAC address (RFC 5798 7.3), so that clients keep one neighbour entry across a
+/// failover.
 public struct VirtualMAC: Hashable, Sendable {
+    /// The interface's name as written; otherwise `vrrp.VRID` (keepalived's naming).
     public var interfaceName: String?
-    public var address: String?
+    /// The MAC as written (validated into `mac`).
+    public var written: String?
+    /// 6 bytes, once validated: the written one (a 5-byte one completed with the VRID), else 00:00:5e:00:01:VRID
+    /// (IPv4) or 00:00:5e:00:02:VRID (IPv6).
+    public var mac: [UInt8] = []
+    /// `vmac_xmit_base`: adverts go out from the base interface (its MAC, its socket), only the addresses live on the
+    /// macvlan.
     public var transmitFromBase = false
+    public var location: SourceLocation
+
+    public init(location: SourceLocation) { self.location = location }
 }
 
 /// `track_interface` item: `IFNAME [weight W [reverse]]`.

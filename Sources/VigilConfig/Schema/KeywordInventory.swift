@@ -36,8 +36,8 @@ public enum KeywordInventory {
     static let noDBus = KeywordSupport.notYet(
         "Vigil has no D-Bus interface; read the state with `vigil status --json` or the Prometheus metrics")
     static let noBFD = KeywordSupport.notYet("Vigil runs no BFD session; the block is ignored")
-    static let noVMAC = KeywordSupport.notYet(
-        "Vigil creates no virtual MAC interface: adverts and virtual addresses use the interface itself and its own MAC (gratuitous ARP moves clients to it)"
+    static let noExtraVMAC = KeywordSupport.notYet(
+        "Vigil creates no VMAC for an address on another interface: it goes on that interface, with its own MAC (gratuitous ARP moves clients to it)"
     )
     static let checkerTiming = "CheckerMachine (retry and timing), cascading from virtual_server and real_server"
     static let sharedCheckerKeywords: [(String, KeywordSupport)] = [
@@ -275,8 +275,8 @@ public enum KeywordInventory {
                 ("vrrp_rx_bufs_policy", .notApplicable("Vigil sizes its VRRP sockets for bursts from hundreds of routers")),
                 ("vrrp_rx_bufs_multiplier", .notApplicable("Vigil sizes its VRRP sockets for bursts from hundreds of routers")),
                 ("log_unknown_vrids", .notApplicable("Vigil logs unknown VRIDs at debug level, at most once every 10 s")),
-                ("vmac_prefix", noVMAC),
-                ("vmac_addr_prefix", noVMAC),
+                ("vmac_prefix", .works("VRRPPlanner+VirtualMAC: the start of VMAC interface names")),
+                ("vmac_addr_prefix", noExtraVMAC),
                 ("umask", .notApplicable("Vigil creates its files with explicit owner-only modes")),
                 ("config_save_dir", .notApplicable("`vigil config dump` shows the configuration as Vigil read it")),
                 ("tmp_config_directory", .notApplicable("Vigil reads the configuration without a temporary copy")),
@@ -375,10 +375,18 @@ public enum KeywordInventory {
                         "Validator and VirtualRouter: RFC 5798 as keepalived applies it (no unicast, no authentication, no preempt_delay, no extra adverts or announcements around other priorities, adverts with another address list dropped), `no_accept` by default (AcceptModeFirewall)"
                     )
                 ),
-                ("use_vmac", noVMAC),
-                ("use_vmac_addr", noVMAC),
-                ("vmac_xmit_base", noVMAC),
-                ("use_ipvlan", noVMAC),
+                (
+                    "use_vmac",
+                    .works(
+                        "VRRPPlanner+VirtualMAC: a private-mode macvlan with the virtual router's MAC, named and set up as keepalived does, holds the addresses; adverts go out through it"
+                    )
+                ),
+                ("use_vmac_addr", noExtraVMAC),
+                ("vmac_xmit_base", .works("VRRPPlanner+VirtualMAC: adverts go out from the base interface")),
+                (
+                    "use_ipvlan",
+                    .notYet("Vigil creates no ipvlan interface: the addresses go on the interface itself")
+                ),
                 ("garp_extra_if", .notYet("no periodic announcements on other interfaces")),
                 ("vmac_garp_intvl", .notYet("no periodic announcements on other interfaces")),
                 ("notify_master", .works("Notifier")),
@@ -423,7 +431,7 @@ public enum KeywordInventory {
                 ("noprefixroute", .works("netlink: IFA_F_NOPREFIXROUTE")),
                 ("autojoin", .works("netlink: IFA_F_MCAUTOJOIN")),
                 ("no_track", .works("RouterState: the address's interface is not tracked")),
-                ("use_vmac", noVMAC),
+                ("use_vmac", noExtraVMAC),
                 ("track_group", .notYet("track groups are not applied")),
             ])
 

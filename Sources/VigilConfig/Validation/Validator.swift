@@ -101,6 +101,92 @@ struct Validator {
         }
     }
 
+    /// `use_vmac`: the MAC (written, completed with the VRID, or the RFC's), the name, `vmac_xmit_base`, as
+    /// keepalived 2.2.7 reads them.
+    mutating func checkVirtualMAC(_ instance: inout VRRPInstance, strict: Bool) {
+        let name = instance.name
+        guard var vmac = instance.useVMAC else {
+            if instance.vmacTransmitFromBase {
+                report(
+                    .warning, .ignoredSetting, instance.location(of: "vmac_xmit_base"),
+                    "`vmac_xmit_base` applies only with `use_vmac`; it is ignored")
+            }
+            return
+        }
+        let vrid = UInt8(instance.virtualRouterID ?? 0)
+        vmac.mac = [0, 0, 0x5e, 0, instance.family == .ipv4 ? 1 : 2, vrid]
+        if let written = vmac.written {
+            if strict {
+                report(
+                    .warning, .conflict, vmac.location,
+                    "strict mode: the virtual MAC is the RFC's (00:00:5e:00:0x:VRID), so \(written) is ignored")
+            } else if let bytes = Self.macAddress(written, vrid: vrid) {
+                if bytes[0] & 1 != 0 {
+                    report(.warning, .invalidValue, vmac.location, "the VMAC address \(written) is multicast; it is ignored")
+                } else if bytes[0...3] == [0, 0, 0x5e, 0] && (bytes[4] == 1 || bytes[4] == 2) {
+                    report(
+                        .warning, .invalidValue, vmac.location,
+                        "the VMAC address \(written) is in RFC 5798's range, which is the default's; write another or none")
+                } else {
+                    vmac.mac = bytes
+                }
+            } else {
+                report(
+                    .warning, .invalidValue, vmac.location,
+                    "'\(written)' is not a MAC address (5 or 6 hex octets with colons); the default is used")
+            }
+        }
+        if let interfaceName = vmac.interfaceName {
+            if !Self.isInterfaceName(interfaceName) {
+                report(
+                    .warning, .invalidValue, vmac.location,
+                    "'\(interfaceName)' is not an interface name (1 to 15 characters, no / : or spaces); the default name is used")
+                vmac.interfaceName = nil
+            } else if let other = configuration.instances.first(where: {
+                $0.name != name && $0.useVMAC?.interfaceName == interfaceName
+            }) {
+                report(
+                    .warning, .duplicate, vmac.location,
+                    "\(other.name) already uses the VMAC interface \(interfaceName); \(name) gets a name of its own")
+                vmac.interfaceName = nil
+            }
+        }
+        vmac.transmitFromBase = instance.vmacTransmitFromBase
+        if instance.isUnicast && !vmac.transmitFromBase {
+            report(
+                .note, .conflict, vmac.location,
+                "unicast adverts with `use_vmac` go out from the base interface (`vmac_xmit_base`), as keepalived does")
+            vmac.transmitFromBase = true
+        }
+        if strict && vmac.transmitFromBase {
+            report(
+                .warning, .conflict, instance.location(of: "vmac_xmit_base"),
+                "strict mode: adverts go out from the virtual MAC, so `vmac_xmit_base` is ignored")
+            vmac.transmitFromBase = false
+        }
+        instance.useVMAC = vmac
+    }
+
+    /// `aa:bb:cc:dd:ee:ff`, or five octets completed with the VRID.
+    static func macAddress(_ text: String, vrid: UInt8) -> [UInt8]? {
+        var parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        if parts.count == 6 && parts[5].isEmpty { parts.removeLast() }
+        guard parts.count == 5 || parts.count == 6 else { return nil }
+        var bytes = [UInt8]()
+        for part in parts {
+            guard (1...2).contains(part.count), let value = UInt8(part, radix: 16) else { return nil }
+            bytes.append(value)
+        }
+        if bytes.count == 5 { bytes.append(vrid) }
+        return bytes
+    }
+
+    /// The kernel's rule for interface names.
+    static func isInterfaceName(_ text: String) -> Bool {
+        (1...15).contains(text.utf8.count) && text != "." && text != ".."
+            && !text.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace })
+    }
+
     /// `no_accept` (and strict mode) filter with nft: say so when it is missing, at the first instance that needs it.
     mutating func checkFirewallProgram() {
         guard let instance = configuration.instances.first(where: { $0.accept == false && $0.priority != 255 }),
@@ -162,6 +248,8 @@ struct Validator {
                     "interface \(device) for this route does not exist on this machine")
             }
         }
+
+        checkVirtualMAC(&instance, strict: strict)
 
         // Version and family.
         if family == .ipv6 && instance.version == 2 {
