@@ -396,10 +396,13 @@ struct VRRPPlanner {
     /// Why this router cannot run on its own account: interface missing or down, no address to send from, an
     /// address's interface down.
     func linkFault(_ router: RouterState) -> String? {
+        if let fault = router.instance.configurationFault { return fault }
         guard let index = router.interfaceIndex, let link = table.link(index: index) else {
             return "interface \(router.instance.interface ?? "?") missing"
         }
-        if !link.isUp { return "interface \(link.name) down" }
+        // `dont_track_primary`: the interface going down does not fault the instance (its adverts fail until it
+        // comes back).
+        if !link.isUp && !router.instance.dontTrackPrimary { return "interface \(link.name) down" }
         if source(for: router) == nil { return "no \(router.family) address on \(link.name) to send from" }
         if router.usesVirtualMAC {
             guard let index = router.vmacIndex, let vmac = table.link(index: index) else {

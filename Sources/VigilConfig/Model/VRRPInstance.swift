@@ -32,6 +32,9 @@ public struct VRRPInstance: Hashable, Sendable {
     public var multicastDestinationIP: IPAddress?
     public var checkUnicastSource = false
     public var unicastFaultNoPeer = false
+    /// Why the instance can never run as configured (it stays in FAULT, as keepalived's configuration faults):
+    /// `unicast_fault_no_peer` with no peer.
+    public var configurationFault: String?
     public var nativeIPv6 = false
 
     public var virtualAddresses: [VirtualAddress] = []

@@ -342,7 +342,7 @@ public enum KeywordInventory {
                 ("unicast_ttl", .works("VRRPService: the TTL of unicast adverts")),
                 (
                     "unicast_fault_no_peer",
-                    .notYet("an instance with an empty `unicast_peer` block sends multicast adverts instead of staying in FAULT")
+                    .works("Validator and VRRPPlanner: an instance with a unicast keyword and no peer stays in FAULT")
                 ),
                 ("check_unicast_src", .works("ReceivePolicy")),
                 (
@@ -354,7 +354,7 @@ public enum KeywordInventory {
                 ("mcast_dst_ip", .works("RouterState and VRRPSocket")),
                 ("track_src_ip", .notYet("losing the source address does not put the instance in FAULT")),
                 ("vrf", .notYet("the instance runs in the default VRF")),
-                ("dont_track_primary", .notYet("the instance's interface going down still puts it in FAULT")),
+                ("dont_track_primary", .works("VRRPPlanner.linkFault: the instance's interface going down does not fault it")),
                 ("track_interface", .works("TrackedPriority (netlink link events)")),
                 ("track_script", .works("TrackedPriority")),
                 ("track_file", .works("TrackedPriority (the file read every second)")),

@@ -271,6 +271,22 @@ struct Validator {
                 .error, .familyMismatch, instance.location(of: "unicast_src_ip"),
                 "unicast_src_ip \(source) is \(source.family) but \(name) speaks \(family)")
         }
+        // keepalived: any unicast keyword without a peer falls back to multicast (deprecated), or with
+        // `unicast_fault_no_peer` leaves the instance in FAULT.
+        let unicastKeywords = ["unicast_peer", "unicast_fault_no_peer", "unicast_src_ip", "check_unicast_src", "old_unicast_checksum"]
+        if !instance.isUnicast, let keyword = unicastKeywords.first(where: { instance.keywordLocations[$0] != nil }) {
+            if instance.unicastFaultNoPeer {
+                instance.configurationFault = "unicast without any peer (unicast_fault_no_peer)"
+                report(
+                    .note, .missingSetting, instance.location(of: "unicast_fault_no_peer"),
+                    "\(name) has no unicast peer, so it stays in FAULT (`unicast_fault_no_peer`) until the file gives it one")
+            } else {
+                report(
+                    .warning, .deprecatedKeyword, instance.location(of: keyword),
+                    "`\(keyword)` without any `unicast_peer`: \(name) sends multicast adverts (a deprecated fallback); add peers, or `unicast_fault_no_peer` to stay in FAULT"
+                )
+            }
+        }
         if instance.unicastTTL != nil && !instance.isUnicast {
             report(
                 .warning, .ignoredSetting, instance.location(of: "unicast_ttl"),
