@@ -285,23 +285,19 @@ public final class VRRPService {
         return []
     }
 
-    /// Gratuitous ARPs and unsolicited neighbour advertisements, spaced by `vrrp_garp_interval` /
-    /// `vrrp_gna_interval` when those are set.
+    /// Gratuitous ARPs and unsolicited neighbour advertisements, each at the time the planner paced it to.
     func announce(_ announcement: VRRPPlanner.Announcement) {
         if let first = announcement.frames.first, planner.options.logDetail {
             let kind = first.family == .ipv4 ? "gratuitous ARPs" : "Unsolicited Neighbour Adverts"
             logger.debug("(\(announcement.router)) Sending/queueing \(kind) on interface \(first.interfaceIndex)")
         }
-        var deadline = loop.now
         for frame in announcement.frames {
-            let spacing = frame.family == .ipv4 ? announcement.arpSpacing : announcement.naSpacing
-            if spacing == .zero {
+            if frame.at.nanoseconds <= loop.now {
                 sendFrame(frame, announcement.router)
             } else {
-                loop.schedule(at: deadline, label: "spaced announcement") { [unowned self] in
+                loop.schedule(at: frame.at.nanoseconds, label: "paced announcement") { [unowned self] in
                     sendFrame(frame, announcement.router)
                 }
-                deadline += MonotonicTime(spacing).nanoseconds
             }
         }
     }

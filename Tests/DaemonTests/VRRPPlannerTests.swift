@@ -754,3 +754,70 @@ struct VRRPPlannerVirtualMACTests {
         #expect(Self.requests(other).map(\.name) == ["vrrp1.51"])
     }
 }
+
+@Suite("VRRP planner: announcements")
+struct VRRPPlannerAnnouncementTests {
+    static func frames(_ harness: PlannerHarness, since mark: Int = 0) -> [VRRPPlanner.Announcement.Frame] {
+        harness.since(mark).flatMap { action -> [VRRPPlanner.Announcement.Frame] in
+            if case .announce(let announcement) = action { announcement.frames } else { [] }
+        }
+    }
+
+    @Test("vrrp_garp_interval paces every instance's frames on one interface; a garp_group's interfaces count as one")
+    func pacing() {
+        let two =
+            "global_defs {\n    vrrp_garp_interval 0.1\n    vrrp_garp_master_delay 0\n}\n"
+            + instanceText(name: "VI_1", state: "MASTER", priority: 255, extra: "    garp_master_repeat 2")
+            + instanceText(
+                name: "VI_2", state: "MASTER", priority: 255, vrid: 52, addresses: ["198.51.100.101"],
+                extra: "    garp_master_repeat 2")
+        var harness = PlannerHarness(two)
+        harness.start()
+        harness.advance(by: .zero)
+        let times = Self.frames(harness).map { ($0.at.nanoseconds - harness.now.nanoseconds) / 1_000_000 }
+        #expect(times == [0, 100, 200, 300], "one interface, one pace, whichever instance: \(times)")
+
+        let group =
+            "garp_group {\n    garp_interval 0.2\n    interfaces {\n        eth0\n        eth1\n    }\n}\n"
+            + instanceText(name: "VI_1", state: "MASTER", priority: 255, extra: "    garp_master_repeat 1")
+            + instanceText(
+                name: "VI_2", state: "MASTER", priority: 255, vrid: 52, interface: "eth1",
+                addresses: ["203.0.113.1"], extra: "    garp_master_repeat 1")
+        var grouped = PlannerHarness(group)
+        grouped.start(Interfaces.standard + [Interfaces.link(3, "eth1"), Interfaces.address(3, "203.0.113.9/24")])
+        grouped.advance(by: .zero)
+        let groupTimes = Self.frames(grouped).map { ($0.at.nanoseconds - grouped.now.nanoseconds) / 1_000_000 }
+        #expect(groupTimes == [0, 200], "eth0 and eth1 share the group's pace: \(groupTimes)")
+    }
+
+    @Test("vrrp_min_garp: one frame per address and no second burst")
+    func minimal() {
+        var harness = PlannerHarness(
+            "global_defs {\n    vrrp_min_garp\n}\n" + instanceText(state: "MASTER", priority: 255))
+        harness.start()
+        harness.advance(by: .zero)
+        #expect(Self.frames(harness).count == 1)
+        #expect(!harness.timers.keys.contains { if case .router(_, .delayedAnnouncement) = $0 { true } else { false } })
+    }
+
+    @Test("garp_extra_if all: while MASTER, one frame per other interface every interval; none once it leaves")
+    func extraInterfaces() {
+        var harness = PlannerHarness(
+            instanceText(
+                state: "MASTER", priority: 255, addresses: ["198.51.100.100", "203.0.113.10 dev eth1", "203.0.113.11 dev eth1"],
+                extra: "    garp_extra_if all 2\n    garp_master_delay 0"))
+        harness.start(Interfaces.standard + [Interfaces.link(3, "eth1")])
+        harness.advance(by: .zero)
+        let mark = harness.actions.count
+        harness.advance(by: .seconds(2))
+        let extra = Self.frames(harness, since: mark)
+        #expect(extra.map(\.interfaceIndex) == [3], "eth1 once (its first address), not eth0")
+        harness.advance(by: .seconds(2))
+        #expect(Self.frames(harness, since: mark).count == 2)
+        harness.feed(
+            harness.planner.interfacesChanged([Interfaces.link(2, "eth0", up: false)], forwarding: [:], now: harness.now))
+        let after = harness.actions.count
+        harness.advance(by: .seconds(6))
+        #expect(Self.frames(harness, since: after).isEmpty, "FAULT: no more")
+    }
+}

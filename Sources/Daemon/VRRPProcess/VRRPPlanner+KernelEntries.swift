@@ -163,7 +163,7 @@ extension VRRPPlanner {
 
     /// A reload while MASTER: entries no longer configured go, new ones come (new addresses are announced), the
     /// rest stay exactly where they are.
-    mutating func virtualDifference(_ index: Int) -> [Action] {
+    mutating func virtualDifference(_ index: Int, now: MonotonicTime) -> [Action] {
         let wanted = virtualEntries(index).entries
         let id = routers[index].id
         let leaving = routers[index].owned.filter { owned in !wanted.contains { Self.sameEntry($0, owned) } }
@@ -176,7 +176,7 @@ extension VRRPPlanner {
         }
         if !arrivingAddresses.isEmpty,
             let announcement = announcement(
-                index, rounds: routers[index].router.settings.garp.masterRepeat, only: Set(arrivingAddresses))
+                index, rounds: routers[index].router.settings.garp.masterRepeat, only: Set(arrivingAddresses), now: now)
         {
             actions.append(.announce(announcement))
         }

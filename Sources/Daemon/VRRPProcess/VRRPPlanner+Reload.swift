@@ -95,7 +95,7 @@ extension VRRPPlanner {
         var actions = run(routerActions, index, now: now)
         if routers[index].usesAuthenticationHeader && !usedAuthenticationHeader { actions += attach(index) }
         guard routers[index].router.state == .master else { return actions }
-        actions += virtualDifference(index)
+        actions += virtualDifference(index, now: now)
         return actions
     }
 

@@ -33,6 +33,8 @@ struct VRRPPlanner {
         case scriptTimeout(String)
         /// Routers still waiting for their scripts' first results start anyway.
         case scriptsGrace
+        /// `garp_extra_if`: the next announcement on a master's other interfaces.
+        case extraAnnouncement(RouterID)
     }
 
     /// A state change to tell people and programs about (the executor hands it to the `Notifier`).
@@ -55,16 +57,16 @@ struct VRRPPlanner {
     }
 
     /// Gratuitous ARPs and neighbour advertisements, sent in order, `spacing` apart per family when set.
+    /// Frames to send, each at its time (paced per interface or `garp_group`).
     struct Announcement: Equatable, Sendable {
         struct Frame: Equatable, Sendable {
             var bytes: [UInt8]
             var interfaceIndex: Int32
             var family: IPAddress.Family
+            var at: MonotonicTime
         }
         var router: String
         var frames: [Frame]
-        var arpSpacing: Duration
-        var naSpacing: Duration
     }
 
     /// A run of a `vrrp_script`: its generation tells a reloaded script's run from the one before.
@@ -141,6 +143,8 @@ struct VRRPPlanner {
     var staticOwned: [KernelEntry] = []
     /// The accept-mode table as installed (nil: none).
     var firewall: AcceptModeFirewall?
+    /// When the next announcement may go out, per interface (or garp_group) and family.
+    var announcementPace: [PaceKey: MonotonicTime] = [:]
     /// Cached primary addresses (`nil` entries mean "none"); see `primaryAddress`.
     var primaryAddresses: [SocketKey: IPAddress?] = [:]
     var scripts: [String: ScriptState] = [:]
@@ -554,6 +558,9 @@ struct VRRPPlanner {
             var actions = [Action]()
             for index in routers.indices where !routers[index].started { actions += startRouter(index, now: now) }
             return actions
+        case .extraAnnouncement(let id):
+            guard let index = index(of: id) else { return [] }
+            return extraAnnouncement(index, now: now)
         }
     }
 
@@ -572,7 +579,9 @@ struct VRRPPlanner {
             case .removeVirtualAddresses:
                 actions += removeVirtualEntries(index)
             case .announceAddresses(let rounds):
-                if let announcement = announcement(index, rounds: rounds) { actions.append(.announce(announcement)) }
+                if let announcement = announcement(index, rounds: rounds, now: now) {
+                    actions.append(.announce(announcement))
+                }
             case .arm(let timer, let deadline):
                 actions.append(.arm(.router(id, timer), at: deadline))
             case .cancel(let timer):
@@ -627,31 +636,6 @@ struct VRRPPlanner {
     static let EADDRNOTAVAIL: Int32 = 99
     static let ENODEV: Int32 = 19
 
-    /// Gratuitous ARPs and unsolicited neighbour advertisements for every address, `rounds` times.
-    func announcement(_ index: Int, rounds: Int, only: Set<IPAddress>? = nil) -> Announcement? {
-        let router = routers[index]
-        let addresses = router.interfaceAddresses(resolve: resolve, tag: 0).filter {
-            only?.contains($0.prefix.address) ?? true
-        }
-        var frames = [Announcement.Frame]()
-        for _ in 0..<rounds {
-            for address in addresses {
-                guard let link = table.link(index: address.index), link.hardwareAddress.count == 6 else { continue }
-                let family = address.prefix.address.family
-                let bytes =
-                    family == .ipv4
-                    ? AnnouncementFrame.gratuitousARP(from: link.hardwareAddress, address: address.prefix.address)
-                    : AnnouncementFrame.unsolicitedNeighborAdvertisement(
-                        from: link.hardwareAddress, address: address.prefix.address,
-                        router: table.forwarding[link.index] ?? false)
-                frames.append(Announcement.Frame(bytes: bytes, interfaceIndex: link.index, family: family))
-            }
-        }
-        guard !frames.isEmpty else { return nil }
-        let garp = router.router.settings.garp
-        return Announcement(router: router.name, frames: frames, arpSpacing: garp.interval, naSpacing: garp.naInterval)
-    }
-
     // MARK: - Reporting transitions
 
     mutating func stateChanged(
@@ -659,13 +643,21 @@ struct VRRPPlanner {
         now: MonotonicTime
     ) -> [Action] {
         routers[index].lastTransition = (now, reason)
+        var actions = [Action]()
         if to == .master {
             routers[index].counters.becameMaster += 1
             routers[index].authenticationSequence.becameMaster()
+            if let extra = routers[index].instance.garpExtraInterfaces {
+                actions.append(.arm(.extraAnnouncement(routers[index].id), at: now + extra.interval))
+            }
         }
-        if from == .master { routers[index].counters.releasedMaster += 1 }
+        if from == .master {
+            routers[index].counters.releasedMaster += 1
+            if routers[index].instance.garpExtraInterfaces != nil {
+                actions.append(.cancel(.extraAnnouncement(routers[index].id)))
+            }
+        }
         let name = routers[index].name
-        var actions = [Action]()
         switch to {
         case .stopped: actions.append(.log(.info, "(\(name)) Stopping"))
         default: actions.append(.log(.info, "(\(name)) Entering \(to) STATE\(reason == .startup ? " (init)" : "")"))

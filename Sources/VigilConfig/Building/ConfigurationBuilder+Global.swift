@@ -2,8 +2,15 @@ extension ConfigurationBuilder {
     mutating func buildGlobalDefinitions(_ statement: Statement) {
         var global = configuration.global
         global.location = global.location ?? statement.location
+        var minimalAnnouncements = false
+        var written = Set<String>()
         for (name, child) in known(statement.block ?? [], in: .globalDefs) {
+            written.insert(name)
             switch name {
+            case "vrrp_garp_extra_if", "vrrp_vmac_garp_intvl":
+                global.garpExtraInterfaces = extraInterfaceAnnouncements(child, range: 1...86400)
+            case "vrrp_min_garp":
+                minimalAnnouncements = boolean(child) ?? false
             case "router_id":
                 global.routerID = word(child, "a name for this router")
             case "notification_email":
@@ -138,6 +145,13 @@ extension ConfigurationBuilder {
             default:
                 global.otherSettings.append(setting(child))
             }
+        }
+        if minimalAnnouncements {
+            // keepalived's vrrp_min_garp: one announcement per address on becoming master and no second burst,
+            // for every setting the file leaves at its default.
+            if !written.contains("vrrp_garp_master_repeat") { global.vrrpGarp.masterRepeat = 1 }
+            if !written.contains("vrrp_garp_master_delay") { global.vrrpGarp.masterDelay = .zero }
+            if !written.contains("vrrp_garp_master_refresh") { global.vrrpGarp.masterRefresh = .zero }
         }
         configuration.global = global
     }

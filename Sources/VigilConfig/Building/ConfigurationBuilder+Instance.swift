@@ -120,6 +120,8 @@ extension ConfigurationBuilder {
                         "`use_vmac` takes an interface name and a MAC address; '\(child.arguments[2].text)' is ignored")
                 }
                 instance.useVMAC = vmac
+            case "garp_extra_if", "vmac_garp_intvl":
+                instance.garpExtraInterfaces = extraInterfaceAnnouncements(child, range: 0...86400)
             case "vmac_xmit_base":
                 instance.vmacTransmitFromBase = true
             case "accept": instance.accept = true

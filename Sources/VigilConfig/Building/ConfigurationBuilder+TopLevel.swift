@@ -26,6 +26,8 @@ extension ConfigurationBuilder {
                 buildVirtualServer(statement)
             case "SSL":
                 buildSSL(statement)
+            case "garp_group":
+                buildGarpGroup(statement)
             case "net_namespace":
                 configuration.networkNamespace = word(statement, "the name of a network namespace")
             default:
@@ -36,6 +38,27 @@ extension ConfigurationBuilder {
                 configuration.otherSettings += kept
             }
         }
+    }
+
+    mutating func buildGarpGroup(_ statement: Statement) {
+        var group = GarpGroup(location: statement.location)
+        for (name, child) in known(statement.block ?? [], in: BlockSchema.garpGroup) {
+            switch name {
+            case "garp_interval", "gna_interval":
+                guard let value = seconds(child, .zero ... .seconds(Int64(Int32.max) / 1_000_000)) else { break }
+                if value >= .seconds(1) {
+                    warning(.invalidValue, child.location, "`\(name) \(Self.format(value))` is very large")
+                }
+                if name == "garp_interval" { group.arpInterval = value } else { group.naInterval = value }
+            case "interface":
+                if let interface = word(child, "an interface name") { group.interfaces.append(interface) }
+            case "interfaces":
+                group.interfaces += (child.block ?? []).flatMap(\.words).map(\.text)
+            default:
+                break
+            }
+        }
+        configuration.garpGroups.append(group)
     }
 
     /// Keeps a block Vigil does not act on (its keyword was reported): its lines are still checked against the

@@ -258,4 +258,19 @@ extension ConfigurationBuilder {
     func setting(_ statement: Statement) -> Setting {
         Setting(name: statement.name, arguments: statement.arguments.map(\.text), location: statement.location)
     }
+
+    /// `[all] SECS` of `garp_extra_if` and `vrrp_garp_extra_if`.
+    mutating func extraInterfaceAnnouncements(
+        _ statement: Statement, range: ClosedRange<Int>
+    ) -> ExtraInterfaceAnnouncements? {
+        var arguments = statement.arguments[...]
+        let all = arguments.first?.text == "all"
+        if all { arguments = arguments.dropFirst() }
+        guard let token = arguments.first else {
+            error(.missingArgument, statement.location, "`\(statement.name)` needs a time in seconds (\(range.lowerBound) to \(range.upperBound))")
+            return nil
+        }
+        guard let value = integer(token, range, keyword: statement.name) else { return nil }
+        return ExtraInterfaceAnnouncements(interval: .seconds(value), allInterfaces: all)
+    }
 }

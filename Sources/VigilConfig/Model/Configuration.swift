@@ -9,6 +9,8 @@ public struct Configuration: Hashable, Sendable {
     public var staticAddresses: [VirtualAddress] = []
     public var staticRoutes: [Route] = []
     public var staticRules: [Rule] = []
+    /// `garp_group` blocks: announcement pacing shared by a set of interfaces.
+    public var garpGroups: [GarpGroup] = []
     public var ssl: SSLSettings?
     public var virtualServerGroups: [VirtualServerGroup] = []
     public var virtualServers: [VirtualServer] = []
@@ -56,4 +58,16 @@ public struct Configuration: Hashable, Sendable {
             }
         }
     }
+}
+
+/// `garp_group { garp_interval S; gna_interval S; interface IF; interfaces { IF ... } }`: gratuitous ARPs (and
+/// neighbour advertisements) sent on these interfaces, by any instance, are at least this far apart, all the
+/// interfaces of the group counting as one.
+public struct GarpGroup: Hashable, Sendable {
+    public var arpInterval: Duration?
+    public var naInterval: Duration?
+    public var interfaces: [String] = []
+    public var location: SourceLocation
+
+    public init(location: SourceLocation) { self.location = location }
 }

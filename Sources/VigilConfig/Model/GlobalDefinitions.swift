@@ -40,6 +40,8 @@ public struct GlobalDefinitions: Hashable, Sendable {
     public var vrrpFirewall = FirewallSettings()
     /// `vmac_prefix`: the start of VMAC interfaces' names (`vrrp.51`).
     public var vmacPrefix = "vrrp"
+    /// `vrrp_garp_extra_if [all] SECS`: the default of every instance's `garp_extra_if`.
+    public var garpExtraInterfaces: ExtraInterfaceAnnouncements?
     /// How the VRRP process is scheduled (`vrrp_priority`, `vrrp_rt_priority`, `vrrp_rlimit_rttime`,
     /// `vrrp_no_swap`).
     public var vrrpScheduling = ProcessScheduling()
@@ -132,4 +134,17 @@ public struct FirewallSettings: Hashable, Sendable {
     public var counters = false
 
     public init() {}
+}
+
+/// `garp_extra_if [all] SECS`: while master, one gratuitous ARP or neighbour advertisement every SECS on each other
+/// interface holding the instance's addresses (with `all`; otherwise only its VMAC when adverts go out from the
+/// base interface), so that switches keep those MACs where the master is.
+public struct ExtraInterfaceAnnouncements: Hashable, Sendable {
+    public var interval: Duration
+    public var allInterfaces: Bool
+
+    public init(interval: Duration, allInterfaces: Bool) {
+        self.interval = interval
+        self.allInterfaces = allInterfaces
+    }
 }

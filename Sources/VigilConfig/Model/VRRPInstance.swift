@@ -64,6 +64,8 @@ public struct VRRPInstance: Hashable, Sendable {
     public var useVMAC: VirtualMAC?
     /// `vmac_xmit_base` as written (it applies only with `use_vmac`).
     public var vmacTransmitFromBase = false
+    /// `garp_extra_if [all] SECS` (or the global default); nil or an interval of 0: off.
+    public var garpExtraInterfaces: ExtraInterfaceAnnouncements?
     public var accept: Bool?
     public var strictMode: Bool?
     public var skipCheckAdvertAddresses: Bool?

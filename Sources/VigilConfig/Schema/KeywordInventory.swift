@@ -110,7 +110,7 @@ public enum KeywordInventory {
                     .notApplicable("pid files are in Vigil's runtime directory; give a second Vigil its own `--runtime-dir`")
                 ),
                 ("child_wait_time", .notApplicable("the supervisor waits up to 10 s for its children to stop")),
-                ("garp_group", .notYet("announcements are paced only by `vrrp_garp_interval` and `vrrp_gna_interval`")),
+                ("garp_group", .works("VRRPPlanner+Announcements: one pace for the group's interfaces, whichever instance announces")),
                 ("track_group", .notYet("track groups are not applied")),
                 (
                     "linkbeat_interfaces",
@@ -152,14 +152,14 @@ public enum KeywordInventory {
                 ("vrrp_garp_master_refresh_repeat", .works("VirtualRouter")),
                 ("vrrp_garp_lower_prio_delay", .works("VirtualRouter: announcements after a lower-priority advert")),
                 ("vrrp_garp_lower_prio_repeat", .works("VirtualRouter")),
-                ("vrrp_garp_interval", .works("VRRPService.announce: the gap between gratuitous ARPs")),
-                ("vrrp_gna_interval", .works("VRRPService.announce: the gap between neighbour advertisements")),
+                ("vrrp_garp_interval", .works("VRRPPlanner+Announcements: the gap between gratuitous ARPs on an interface")),
+                ("vrrp_gna_interval", .works("VRRPPlanner+Announcements: the gap between neighbour advertisements on an interface")),
                 (
                     "vrrp_min_garp",
-                    .notYet("Vigil sends `vrrp_garp_master_repeat` announcements (5) and a second burst after `vrrp_garp_master_delay` (5 s)")
+                    .works("ConfigurationBuilder: one announcement per address and no second burst, where the file leaves the defaults")
                 ),
-                ("vrrp_garp_extra_if", .notYet("no periodic announcements on other interfaces")),
-                ("vrrp_vmac_garp_intvl", .notYet("no periodic announcements on other interfaces")),
+                ("vrrp_garp_extra_if", .works("VRRPPlanner+Announcements: every instance's default `garp_extra_if`")),
+                ("vrrp_vmac_garp_intvl", .works("as `vrrp_garp_extra_if`")),
                 ("vrrp_down_timer_adverts", .works("VirtualRouter: Master_Down_Interval")),
                 ("vrrp_lower_prio_no_advert", .works("VirtualRouter")),
                 ("vrrp_higher_prio_send_advert", .works("VirtualRouter (Vigil's default: on)")),
@@ -311,10 +311,10 @@ public enum KeywordInventory {
         add(
             "garp_group",
             [
-                ("garp_interval", .notYet("announcements are paced only by `vrrp_garp_interval`")),
-                ("gna_interval", .notYet("announcements are paced only by `vrrp_gna_interval`")),
-                ("interface", .notYet("garp groups are not applied")),
-                ("interfaces", .notYet("garp groups are not applied")),
+                ("garp_interval", .works("VRRPPlanner+Announcements: the group's gap between gratuitous ARPs")),
+                ("gna_interval", .works("VRRPPlanner+Announcements: the group's gap between neighbour advertisements")),
+                ("interface", .works("the group's interface")),
+                ("interfaces", .works("the group's interfaces")),
             ])
 
         add(
@@ -387,8 +387,8 @@ public enum KeywordInventory {
                     "use_ipvlan",
                     .notYet("Vigil creates no ipvlan interface: the addresses go on the interface itself")
                 ),
-                ("garp_extra_if", .notYet("no periodic announcements on other interfaces")),
-                ("vmac_garp_intvl", .notYet("no periodic announcements on other interfaces")),
+                ("garp_extra_if", .works("VRRPPlanner+Announcements: while MASTER, one frame per other interface every interval")),
+                ("vmac_garp_intvl", .works("as `garp_extra_if`")),
                 ("notify_master", .works("Notifier")),
                 ("notify_backup", .works("Notifier")),
                 ("notify_fault", .works("Notifier")),

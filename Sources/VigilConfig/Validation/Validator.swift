@@ -42,6 +42,7 @@ struct Validator {
         checkDuplicateRouterIDs()
         checkSyncGroups()
         checkStaticAddresses()
+        checkGarpGroups()
         checkVirtualServers()
         checkScripts()
     }
@@ -78,6 +79,10 @@ struct Validator {
         instance.garp.interval = global.vrrpGarp.interval
         instance.garp.naInterval = global.vrrpGarp.naInterval
         if instance.downTimerAdverts == nil { instance.downTimerAdverts = global.vrrpDownTimerAdverts }
+        if instance.keywordLocations["garp_extra_if"] == nil && instance.keywordLocations["vmac_garp_intvl"] == nil {
+            instance.garpExtraInterfaces = global.garpExtraInterfaces
+        }
+        if instance.garpExtraInterfaces?.interval == .zero { instance.garpExtraInterfaces = nil }
         if instance.skipCheckAdvertAddresses == nil {
             instance.skipCheckAdvertAddresses = global.vrrpSkipCheckAdvertAddresses
         }
@@ -99,6 +104,32 @@ struct Validator {
         if instance.unicastPeers.contains(where: { $0.minimumTTL != nil || $0.maximumTTL != nil }) {
             instance.checkUnicastSource = true
         }
+    }
+
+    /// keepalived's rules: an interface belongs to one group; a group without an interval is dropped.
+    mutating func checkGarpGroups() {
+        var seen = Set<String>()
+        var groups = [GarpGroup]()
+        for var group in configuration.garpGroups {
+            group.interfaces = group.interfaces.filter { interface in
+                guard !seen.contains(interface) else {
+                    report(
+                        .warning, .duplicate, group.location,
+                        "interface \(interface) is already in a garp_group; it is ignored here")
+                    return false
+                }
+                seen.insert(interface)
+                return true
+            }
+            if group.arpInterval == nil && group.naInterval == nil {
+                report(
+                    .warning, .missingSetting, group.location,
+                    "this garp_group sets neither garp_interval nor gna_interval; it is ignored")
+                continue
+            }
+            groups.append(group)
+        }
+        configuration.garpGroups = groups
     }
 
     /// `use_vmac`: the MAC (written, completed with the VRID, or the RFC's), the name, `vmac_xmit_base`, as
