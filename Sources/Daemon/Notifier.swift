@@ -88,6 +88,30 @@ public final class Notifier: @unchecked Sendable {
         }
     }
 
+    /// An instance removed by a reload, with `notify_deleted`: its script (without arguments), the generic
+    /// script and the FIFOs with DELETED, and the "Deleted" mail, as keepalived.
+    public func deleted(_ instance: VRRPInstance, priority: Int) {
+        let script = instance.notifyDeleted
+        let generic = instance.notify.generic
+        let line = "INSTANCE \"\(instance.name)\" DELETED \(priority)"
+        ordered.submit { [self] in
+            if let script { run(script, extra: [], timeout: Self.orderingWait) }
+            if let generic {
+                run(generic, extra: ["INSTANCE", instance.name, "DELETED", String(priority)], timeout: Self.orderingWait)
+            }
+            for fifo in fifos { fifo.write(line) }
+        }
+        if instance.smtpAlert ?? global.smtpAlertVRRP ?? global.smtpAlert ?? false,
+            let server = global.smtpServer, !global.notificationEmails.isEmpty
+        {
+            send(
+                AlertMail(
+                    subject: "[\(global.routerID ?? hostName)] VRRP Instance \(instance.name) - Deleted",
+                    body: "=> VRRP Deleted at reload <="),
+                server: server)
+        }
+    }
+
     /// A sync group changed state.
     public func group(_ group: SyncGroup, state: VirtualRouter.State) {
         let name = state.notifyName

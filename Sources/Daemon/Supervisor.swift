@@ -30,6 +30,10 @@ public final class Supervisor {
     let systemd: SystemdNotifier
     /// Set when systemd asked for watchdog pings (WATCHDOG_USEC, WATCHDOG_PID = this process).
     var watchdog: WatchdogRelay?
+    /// `startup_script` (before the children start) and `shutdown_script` (after they stopped).
+    public var startupScript: LifecycleScript?
+    public var shutdownScript: LifecycleScript?
+    public var launcher: ScriptLauncher?
 
     public init(
         executable: String, children: [Child], logger: Logger, respawn: Bool = true,
@@ -58,6 +62,7 @@ public final class Supervisor {
             return 1
         }
         defer { close(fd) }
+        if let startupScript, let launcher { startupScript.run(launcher: launcher, logger: logger) }
         for index in children.indices { start(index) }
         // From here on the supervisor only waits for signals (and heartbeats): start-up's code need not stay
         // resident.
@@ -106,6 +111,7 @@ public final class Supervisor {
             }
         }
         for index in children.indices { closeHeartbeat(index) }
+        if let shutdownScript, let launcher { shutdownScript.run(launcher: launcher, logger: logger) }
         return 0
     }
 

@@ -40,7 +40,7 @@ extension HelpTopic {
               -b, --bfd_pid=FILE           Use specified pidfile for BFD child process (Vigil has none)
               -x, --snmp                   Enable SNMP subsystem (Vigil has none: see vigil status, --metrics)
               -A, --snmp-agent-socket=FILE Use the specified socket for master agent (Vigil has none)
-              -s, --namespace=NAME         Run in network namespace NAME (not supported yet: refused)
+              -s, --namespace=NAME         Run in network namespace NAME (overrides net_namespace)
               -m, --core-dump              Produce core dump if terminate abnormally
               -M, --core-dump-pattern=PATN Also set /proc/sys/kernel/core_pattern to PATN (default 'core')
               -e, --all-config             Error if any configuration file missing (same as includet)

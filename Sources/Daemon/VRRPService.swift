@@ -248,6 +248,8 @@ public final class VRRPService {
             switch notification {
             case .instance(let instance, let state, let priority):
                 notifier.instance(instance, state: state, priority: priority)
+            case .deleted(let instance, let priority):
+                notifier.deleted(instance, priority: priority)
             case .group(let group, let state):
                 notifier.group(group, state: state)
             case .priority(let instance, let state, let priority):

@@ -1,5 +1,6 @@
 import Daemon
 import Glibc
+import LinuxNet
 import Logging
 import VigilConfig
 
@@ -99,17 +100,22 @@ struct Run {
             }
         }
         if result.diagnostics.contains(where: { $0.severity == .fatal }) { return 4 }
-        if let namespace = options.networkNamespace ?? result.configuration.networkNamespace {
-            // Running in this namespace would put the addresses on the wrong interfaces (KeywordInventory).
-            let written = options.networkNamespace != nil ? "-s \(namespace)" : "net_namespace \(namespace)"
-            logger.critical(
-                "\(written) is not supported yet: start Vigil inside it (ip netns exec \(namespace) vigil ...) and remove \(options.networkNamespace != nil ? "-s" : "net_namespace"); not starting"
-            )
-            return 1
-        }
         if !options.dontFork {
             // Daemonize: start again in a new session, detached, and let this process end.
             return Daemonizer.respawnDetached(adding: "-n")
+        }
+        if let namespace = options.networkNamespace ?? result.configuration.networkNamespace {
+            if let written = result.configuration.networkNamespace, options.networkNamespace != nil, written != namespace {
+                logger.notice("Overriding config net_namespace '\(written)' with command line namespace '\(namespace)'")
+            }
+            // Before any child starts: they inherit it.
+            do {
+                try NetworkNamespace.enter(named: namespace)
+            } catch {
+                logger.critical("Unable to set network namespace \(namespace) (\(error)); create it with `ip netns add \(namespace)`; not starting")
+                return 1
+            }
+            logger.info("Running in network namespace \(namespace)")
         }
         let pidPath = options.pidFile ?? runtime.file("vigil.pid")
         do {
@@ -138,6 +144,14 @@ struct Run {
         let supervisor = Supervisor(
             executable: Daemonizer.executablePath(), children: children, logger: logger,
             respawn: !options.dontRespawn)
+        let global = result.configuration.global
+        supervisor.launcher = ScriptLauncher(global: global)
+        supervisor.startupScript = global.startupScript.map {
+            LifecycleScript($0, timeout: global.startupScriptTimeout, what: "startup")
+        }
+        supervisor.shutdownScript = global.shutdownScript.map {
+            LifecycleScript($0, timeout: global.shutdownScriptTimeout, what: "shutdown")
+        }
         let code = supervisor.run()
         logger.info("Stopped Vigil \(VigilVersion.number)")
         return code

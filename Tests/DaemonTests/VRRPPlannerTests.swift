@@ -448,6 +448,29 @@ struct VRRPPlannerReloadTests {
         #expect(harness.state("VI_2") == .master)
     }
 
+    @Test("a removed instance notifies DELETED with notify_deleted, else FAULT (nothing if it was in FAULT); never STOP")
+    func deletedNotifications() {
+        let kept = instanceText(name: "VI_K", vrid: 60)
+        func notifications(_ text: String, fault: Bool = false) -> [VRRPPlanner.Notification] {
+            var harness = PlannerHarness(text + kept)
+            harness.start()
+            harness.advance(by: .zero)
+            if fault {
+                harness.feed(
+                    harness.planner.interfacesChanged([Interfaces.link(2, "eth0", up: false)], forwarding: [:], now: harness.now))
+            }
+            let mark = harness.actions.count
+            harness.feed(harness.planner.apply(PlannerHarness.configuration(kept), now: harness.now))
+            return harness.since(mark).compactMap { if case .notify(let notification) = $0 { notification } else { nil } }
+        }
+        let master = instanceText(state: "MASTER", priority: 255, extra: "    notify_deleted")
+        let configuration = PlannerHarness.configuration(master)
+        #expect(notifications(master) == [.deleted(configuration.instances[0], priority: 255)])
+        let plain = instanceText(state: "MASTER", priority: 255)
+        #expect(notifications(plain) == [.instance(PlannerHarness.configuration(plain).instances[0], .fault, priority: 255)])
+        #expect(notifications(plain, fault: true).isEmpty)
+    }
+
     @Test("an unchanged script keeps its state; a changed one starts over, and its old run's end is ignored")
     func scripts() {
         let script = "vrrp_script chk {\n    script \"/bin/check\"\n    interval 5\n}\n"

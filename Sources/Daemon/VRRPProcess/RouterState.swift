@@ -57,6 +57,8 @@ struct RouterState {
     var group: String?
     /// Whether `start` ran (a router waits for its scripts' first results).
     var started = false
+    /// A reload removed it: its stop is a deletion.
+    var retiring = false
     /// AH authentication: the HMAC key, and the sequence number sent and accepted.
     private(set) var authenticationKey: HMACMD5?
     var authenticationSequence = AuthenticationSequence()

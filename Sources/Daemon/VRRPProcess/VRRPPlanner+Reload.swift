@@ -101,6 +101,7 @@ extension VRRPPlanner {
 
     /// A removed instance: a master resigns with priority 0 and gives its addresses up; it leaves its sockets.
     mutating func retire(_ index: Int, now: MonotonicTime) -> [Action] {
+        routers[index].retiring = true
         var actions = run(routers[index].router.stop(now: now), index, now: now)
         actions += removeVirtualMAC(index)
         actions += detach(routers[index].id)

@@ -40,6 +40,8 @@ struct VRRPPlanner {
     /// A state change to tell people and programs about (the executor hands it to the `Notifier`).
     enum Notification: Equatable, Sendable {
         case instance(VRRPInstance, VirtualRouter.State, priority: Int)
+        /// Removed by a reload, with `notify_deleted`.
+        case deleted(VRRPInstance, priority: Int)
         case group(SyncGroup, VirtualRouter.State)
         case priority(VRRPInstance, VirtualRouter.State, priority: Int)
         case masterReceivedLowerPriority(VRRPInstance, priority: Int)
@@ -663,8 +665,18 @@ struct VRRPPlanner {
         default: actions.append(.log(.info, "(\(name)) Entering \(to) STATE\(reason == .startup ? " (init)" : "")"))
         }
         if options.logDetail { actions.append(.log(.debug, "(\(name)) \(from) -> \(to): \(reason)")) }
-        actions.append(
-            .notify(.instance(routers[index].instance, to, priority: routers[index].router.effectivePriority)))
+        let priority = routers[index].router.effectivePriority
+        if to == .stopped && routers[index].retiring {
+            // Removed by a reload (keepalived): DELETED with `notify_deleted`; otherwise FAULT, unless it was in
+            // FAULT already.
+            if routers[index].instance.notifyDeletedEnabled {
+                actions.append(.notify(.deleted(routers[index].instance, priority: priority)))
+            } else if from != .fault {
+                actions.append(.notify(.instance(routers[index].instance, .fault, priority: priority)))
+            }
+        } else {
+            actions.append(.notify(.instance(routers[index].instance, to, priority: priority)))
+        }
         if let group = routers[index].group { actions += synchronize(group, after: routers[index].id, movedTo: to, now: now) }
         return actions
     }

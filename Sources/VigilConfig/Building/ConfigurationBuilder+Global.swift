@@ -46,8 +46,23 @@ extension ConfigurationBuilder {
             case "script_user":
                 global.scriptUser = word(child, "a user name, and optionally a group")
                 if child.arguments.count > 1 { global.scriptGroup = child.arguments[1].text }
-            case "startup_script": global.startupScript = script(child)
-            case "shutdown_script": global.shutdownScript = script(child)
+            case "startup_script", "shutdown_script":
+                let startup = name == "startup_script"
+                if (startup ? global.startupScript : global.shutdownScript) != nil {
+                    warning(.duplicate, child.location, "`\(name)` is already set; this one is ignored")
+                } else if startup {
+                    global.startupScript = script(child)
+                } else {
+                    global.shutdownScript = script(child)
+                }
+            case "startup_script_timeout":
+                if let value = integer(child, 1...1000, "a time in seconds from 1 to 1000") {
+                    global.startupScriptTimeout = .seconds(value)
+                }
+            case "shutdown_script_timeout":
+                if let value = integer(child, 1...1000, "a time in seconds from 1 to 1000") {
+                    global.shutdownScriptTimeout = .seconds(value)
+                }
             case "vrrp_version":
                 if let value = integer(child, 2...3, "2 or 3") { global.vrrpVersion = value }
             case "vrrp_strict": global.vrrpStrict = true

@@ -16,8 +16,13 @@ public struct GlobalDefinitions: Hashable, Sendable {
     public var enableScriptSecurity = false
     public var scriptUser: String?
     public var scriptGroup: String?
+    /// Run by the supervisor before the VRRP and checker processes start; they start when it ends (or is killed
+    /// after `startupScriptTimeout`).
     public var startupScript: ScriptCommand?
+    public var startupScriptTimeout: Duration = .seconds(10)
+    /// Run by the supervisor once the processes have stopped; Vigil ends when it ends.
     public var shutdownScript: ScriptCommand?
+    public var shutdownScriptTimeout: Duration = .seconds(10)
 
     public var vrrpVersion = 2
     public var vrrpStrict = false

@@ -95,8 +95,8 @@ public enum KeywordInventory {
                 ("static_rules", .works("VRRPPlanner+KernelEntries: rtnetlink, protocol keepalived")),
                 (
                     "net_namespace",
-                    .refused(
-                        "Vigil would run in the namespace it was started in and put the addresses on that namespace's interfaces, so it does not start; run it with `ip netns exec NAME vigil ...` and remove `net_namespace`"
+                    .works(
+                        "the supervisor enters /run/netns/NAME before its processes start (`-s NAME` wins); give a second Vigil its own `--runtime-dir`"
                     )
                 ),
                 ("net_namespace_ipvs", .notYet("the load balancer is programmed in Vigil's own network namespace")),
@@ -139,10 +139,10 @@ public enum KeywordInventory {
                 ("no_email_faults", .works("Notifier: no mail on FAULT")),
                 ("enable_script_security", .works("ScriptLauncher and the validator: unsafe scripts are disabled")),
                 ("script_user", .works("ScriptLauncher: the default script user and group")),
-                ("startup_script", .notYet("the script is not run")),
-                ("startup_script_timeout", .notYet("the start-up script is not run")),
-                ("shutdown_script", .notYet("the script is not run")),
-                ("shutdown_script_timeout", .notYet("the shutdown script is not run")),
+                ("startup_script", .works("Supervisor: run before the processes start, which wait for it")),
+                ("startup_script_timeout", .works("LifecycleScript: SIGTERM, then SIGKILL 2 s later")),
+                ("shutdown_script", .works("Supervisor: run once the processes stopped")),
+                ("shutdown_script_timeout", .works("LifecycleScript: SIGTERM, then SIGKILL 2 s later")),
                 ("vrrp_version", .works("RouterState: the default VRRP version")),
                 ("vrrp_mcast_group4", .works("RouterState and VRRPSocket: the group joined and sent to")),
                 ("vrrp_mcast_group6", .works("RouterState and VRRPSocket: the group joined and sent to")),
@@ -396,7 +396,7 @@ public enum KeywordInventory {
                 ("notify", .works("Notifier")),
                 (
                     "notify_deleted",
-                    .notYet("an instance removed by a reload notifies STOP, and this script is not run")
+                    .works("VRRPPlanner and Notifier: an instance a reload removes runs it and notifies DELETED (FAULT without it)")
                 ),
                 ("notify_master_rx_lower_pri", .works("Notifier")),
                 ("notify_priority_changes", .works("Notifier: FIFO lines")),
