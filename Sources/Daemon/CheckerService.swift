@@ -316,7 +316,7 @@ public final class CheckerService {
         let loop = self.loop
         files.submit {
             var values = [String: Int?]()
-            for path in paths { values[path] = SmallFile.firstInteger(path) }
+            for path in paths { values[path] = SmallFile.trackedValue(path) }
             let read = values
             loop.post {
                 let service = service.value

@@ -88,6 +88,8 @@ public struct RunOptions: Equatable, Sendable {
     /// Internal: the socket a child beats on for the supervisor's watchdog relay, and how often.
     public var heartbeatDescriptor: Int32?
     public var heartbeatMilliseconds: Int?
+    /// A process events socket the supervisor opened for the VRRP process (`--proc-events-fd`).
+    public var processEventsDescriptor: Int32?
     /// Lines for standard error about options that were taken but not as written (keepalived prints them and
     /// carries on; `-t` then exits 5).
     public var warnings: [String] = []
@@ -158,6 +160,7 @@ extension VigilCommand {
         .init(short: nil, long: "role", argument: .required),
         .init(short: nil, long: "heartbeat-fd", argument: .required),
         .init(short: nil, long: "heartbeat-ms", argument: .required),
+        .init(short: nil, long: "proc-events-fd", argument: .required),
     ]
 
     /// The signal numbers keepalived's `--signum` prints (and Vigil's processes act on).
@@ -420,14 +423,14 @@ extension VigilCommand {
         case "runtime-dir": options.runtimeDirectory = value!
         case "metrics": options.metricsListen = value
         case "role": options.role = value
-        case "heartbeat-fd", "heartbeat-ms":
-            guard let number = Int(value!), number >= 0 else {
+        case "heartbeat-fd", "heartbeat-ms", "proc-events-fd":
+            guard let number = Int(value!), number >= 0, number <= Int32.max else {
                 throw CommandLineError(message: "--\(spec.name) needs a number")
             }
-            if spec.name == "heartbeat-fd" {
-                options.heartbeatDescriptor = Int32(number)
-            } else {
-                options.heartbeatMilliseconds = number
+            switch spec.name {
+            case "heartbeat-fd": options.heartbeatDescriptor = Int32(number)
+            case "heartbeat-ms": options.heartbeatMilliseconds = number
+            default: options.processEventsDescriptor = Int32(number)
             }
         default:
             throw CommandLineError(message: "option --\(spec.name) is in the table but not handled")

@@ -34,6 +34,10 @@ public final class Supervisor {
     public var startupScript: LifecycleScript?
     public var shutdownScript: LifecycleScript?
     public var launcher: ScriptLauncher?
+    /// The kernel's process events, opened here (before entering `net_namespace`: they reach only the host's
+    /// first network namespace) for the VRRP process, which finds it at fd 4.
+    public var processEvents: ProcessEvents?
+    static let processEventsDescriptor: Int32 = 4
 
     public init(
         executable: String, children: [Child], logger: Logger, respawn: Bool = true,
@@ -176,6 +180,10 @@ public final class Supervisor {
             arguments += [
                 "--heartbeat-fd", String(Self.heartbeatDescriptor), "--heartbeat-ms", String(relay.beatInterval / 1_000_000),
             ]
+        }
+        if let events = processEvents, children[index].role == "vrrp" {
+            posix_spawn_file_actions_adddup2(&actions, events.descriptor.rawValue, Self.processEventsDescriptor)
+            arguments += ["--proc-events-fd", String(Self.processEventsDescriptor)]
         }
         let argv = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }

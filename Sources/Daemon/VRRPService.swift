@@ -37,9 +37,18 @@ public final class VRRPService {
     lazy var reloader = SerialWorker(capacity: 4)
     /// Runs nft for the accept-mode table, off the loop, in order.
     lazy var firewallWorker = SerialWorker(capacity: 16)
-    /// What to poll every second, and the timer of the next poll.
+    /// What is read every second because no event tells when it changes (a tracked file whose directory cannot
+    /// be watched; processes where the kernel's process events are not available), and the timer of that read.
     var pollSet: (files: [TrackFile], processes: [TrackProcess]) = ([], [])
     var pollTimer: EventLoop.TimerID?
+    /// inotify on the tracked files' directories, and which path is which tracked file.
+    var fileEvents: FileEvents?
+    var watchedFiles: [String: TrackFile] = [:]
+    /// The thread following tracked processes through the kernel's process events.
+    var processWatch: ProcessWatch?
+    /// A process events socket opened by the supervisor (before it entered `net_namespace`), if it passed one.
+    public var inheritedProcessEvents: Int32?
+    var processEventsUnavailable = false
     /// How to read the configuration again (SIGHUP); nil: reload is not possible.
     public var loadConfiguration: (@Sendable () -> ConfigLoader.Result)?
     let systemd = SystemdNotifier()
@@ -240,10 +249,7 @@ public final class VRRPService {
         case .killScript(let run):
             scriptProcesses[run]?.killGroup()
         case .poll(let files, let processes):
-            pollSet = (files, processes)
-            if let pollTimer { loop.cancel(pollTimer) }
-            pollTimer = nil
-            if !files.isEmpty || !processes.isEmpty { poll() }
+            follow(files: files, processes: processes)
         case .notify(let notification):
             switch notification {
             case .instance(let instance, let state, let priority):
@@ -276,6 +282,7 @@ public final class VRRPService {
             reload()
         case .exit:
             for process in scriptProcesses.values { process.killGroup() }
+            processWatch?.close()
             // The accept-mode table goes before the process does.
             firewallWorker.drain(timeout: .seconds(12))
             // STOP notifications go out before the process ends (keepalived gives notify_stop a second).
@@ -381,6 +388,119 @@ public final class VRRPService {
 
     // MARK: - Tracked files and processes
 
+    /// Follows tracked files through inotify and tracked processes through the kernel's process events (as
+    /// keepalived does); what cannot be followed that way is read every second.
+    func follow(files: [TrackFile], processes: [TrackProcess]) {
+        var polledFiles = [TrackFile]()
+        watchedFiles.removeAll()
+        if !files.isEmpty && fileEvents == nil {
+            do {
+                let events = try FileEvents()
+                try loop.add(events.descriptor.rawValue, label: "tracked files") { [unowned self] in filesChanged() }
+                fileEvents = events
+            } catch {
+                logger.warning("inotify is not available (\(error)); tracked files are read every second")
+            }
+        }
+        for file in files {
+            guard let path = file.path, let events = fileEvents else {
+                polledFiles.append(file)
+                continue
+            }
+            let resolved = Self.resolvedPath(path)
+            let directory = resolved.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+                .joined(separator: "/")
+            do {
+                try events.watch(directory: directory.isEmpty ? "/" : directory)
+                watchedFiles[resolved] = file
+            } catch {
+                logger.warning("cannot watch \(directory) for track_file \(file.name) (\(error)); it is read every second")
+                polledFiles.append(file)
+            }
+        }
+        if !watchedFiles.isEmpty { readTrackedFiles(Array(watchedFiles.values)) }
+        var polledProcesses = [TrackProcess]()
+        if processes.isEmpty {
+            processWatch?.close()
+            processWatch = nil
+        } else if let processWatch {
+            processWatch.update(processes)
+        } else if let events = openProcessEvents() {
+            let service = LoopBound(self, loop: loop)
+            let loop = self.loop
+            processWatch = ProcessWatch(events: events, trackers: processes) { counts, causes in
+                loop.post {
+                    let service = service.value
+                    guard !service.planner.stopping else { return }
+                    service.perform(
+                        service.planner.tracked(files: [:], processes: counts, causes: causes, now: service.now))
+                }
+            }
+        } else {
+            polledProcesses = processes
+        }
+        pollSet = (polledFiles, polledProcesses)
+        if let pollTimer { loop.cancel(pollTimer) }
+        pollTimer = nil
+        if !polledFiles.isEmpty || !polledProcesses.isEmpty { poll() }
+    }
+
+    /// The kernel's process events: the supervisor's socket, else one of our own; nil (said once) where they are
+    /// not available, as in a network namespace other than the host's first one.
+    func openProcessEvents() -> ProcessEvents? {
+        if let fd = inheritedProcessEvents {
+            inheritedProcessEvents = nil
+            return ProcessEvents(inherited: fd)
+        }
+        guard !processEventsUnavailable else { return nil }
+        do {
+            return try ProcessEvents()
+        } catch {
+            processEventsUnavailable = true
+            logger.warning(
+                "the kernel's process events are not available here (\(error): they reach only the host's first network namespace; start Vigil there with net_namespace); tracked processes are read from /proc every second"
+            )
+            return nil
+        }
+    }
+
+    /// The file behind a path (keepalived watches the real one); a missing file's directory resolved.
+    static func resolvedPath(_ path: String) -> String {
+        if let real = realpath(path, nil) {
+            defer { free(real) }
+            return String(cString: real)
+        }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        let directory = parts.dropLast().joined(separator: "/")
+        guard let real = realpath(directory.isEmpty ? "." : directory, nil) else { return path }
+        defer { free(real) }
+        return String(cString: real) + "/" + (parts.last.map(String.init) ?? "")
+    }
+
+    /// inotify said some files changed: read those that are tracked.
+    func filesChanged() {
+        guard let events = fileEvents else { return }
+        let changed = events.read().compactMap { watchedFiles[$0] }
+        if !changed.isEmpty { readTrackedFiles(changed) }
+    }
+
+    /// Reads tracked files on the probe thread and hands their values to the planner.
+    func readTrackedFiles(_ files: [TrackFile]) {
+        let wanted = files.map { ($0.name, $0.path ?? "") }
+        let service = LoopBound(self, loop: loop)
+        let loop = self.loop
+        probes.submit {
+            var values = [String: Int?]()
+            for (name, path) in wanted { values[name] = SmallFile.trackedValue(path) }
+            let read = values
+            loop.post {
+                let service = service.value
+                guard !service.planner.stopping else { return }
+                service.perform(service.planner.tracked(files: read, processes: [:], now: service.now))
+            }
+        }
+    }
+
     /// Reads the tracked files and the process table on the probe thread (a slow file system or a long process
     /// table must not hold the loop up) and hands the values to the planner; again a second later.
     func poll() {
@@ -390,7 +510,7 @@ public final class VRRPService {
         let loop = self.loop
         probes.submit {
             var values = [String: Int?]()
-            for (name, path) in files { values[name] = SmallFile.firstInteger(path) }
+            for (name, path) in files { values[name] = SmallFile.trackedValue(path) }
             var counts = [String: Int]()
             if !processes.isEmpty {
                 let table = ProcessTable.read()

@@ -35,6 +35,43 @@ public enum SmallFile {
         return text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).first.flatMap { Int($0) }
     }
 
+    /// A tracked file's value as keepalived reads it (`strtol(text, NULL, 0)` on its first 127 bytes): leading
+    /// blanks skipped, a sign, 0x for hex, a leading 0 for octal, digits as far as they go; none is 0. nil when
+    /// the file cannot be read.
+    public static func trackedValue(_ path: String) -> Int? {
+        guard let bytes = read(path, limit: 127) else { return nil }
+        var index = bytes.startIndex
+        while index < bytes.endIndex, [0x20, 0x09, 0x0a, 0x0b, 0x0c, 0x0d].contains(bytes[index]) { index += 1 }
+        var negative = false
+        if index < bytes.endIndex, bytes[index] == 0x2d || bytes[index] == 0x2b {
+            negative = bytes[index] == 0x2d
+            index += 1
+        }
+        var radix = 10
+        if index + 1 < bytes.endIndex, bytes[index] == 0x30, bytes[index + 1] | 0x20 == 0x78 {
+            radix = 16
+            index += 2
+        } else if index < bytes.endIndex, bytes[index] == 0x30 {
+            radix = 8
+        }
+        var value = 0
+        while index < bytes.endIndex {
+            let byte = bytes[index] | 0x20
+            let digit: Int
+            switch byte {
+            case 0x30...0x39: digit = Int(byte - 0x30)
+            case 0x61...0x66: digit = Int(byte - 0x61) + 10
+            default: digit = 99
+            }
+            guard digit < radix else { break }
+            let (next, overflow) = value.multipliedReportingOverflow(by: radix)
+            guard !overflow else { break }
+            value = next + digit
+            index += 1
+        }
+        return negative ? -value : value
+    }
+
     /// Writes all of `bytes` to `fd`, going on after short writes and EINTR.
     public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { raw in

@@ -15,6 +15,7 @@ struct BenchReport: Codable {
     var scale: [ScaleResult] = []
     var startup: [StartupResult] = []
     var configLoad: [ConfigLoadResult] = []
+    var tracking: [TrackingResult] = []
 
     func markdown() -> String {
         var out = "# Vigil beside keepalived 2.2.7: \(date)\n\n"
@@ -98,6 +99,16 @@ struct BenchReport: Codable {
             for result in configLoad {
                 out +=
                     "| \(result.file) | \(result.lines) | \(f1(result.keepalivedMs)) | \(f1(result.vigilMs)) | \(f1(result.vigilInProcessMs)) |\n"
+            }
+            out += "\n"
+        }
+        if !tracking.isEmpty {
+            out +=
+                "## Tracked file and process to the new priority on the wire\n\nA master (priority 150, advert_int 1) tracks a file (weight -1, values 50 and 0 written in turn) and a process (weight -50, killed and started in turn). Both daemons are started in the host's network namespace with `net_namespace`, keepalived's way of receiving the kernel's process events; each uses what it has (inotify and process events for both). Time from the change to the first advert with the new priority; changes 2.5 to 3.25 s apart, at phases spread over the advert cycle.\n\n| change | implementation | changes | seen on the wire | median (ms) | p95 (ms) | max (ms) |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |\n"
+            for result in tracking {
+                let seen = result.latencies.compactMap { $0 }.map { $0 * 1000 }
+                out +=
+                    "| \(result.change) | \(result.implementation) | \(result.latencies.count) | \(seen.count) | \(f1(seen.median)) | \(f1(seen.percentile(95))) | \(f1(seen.max())) |\n"
             }
             out += "\n"
         }

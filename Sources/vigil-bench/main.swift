@@ -10,9 +10,9 @@ struct Bench: ParsableCommand {
 
     @Option(
         help:
-            "Sections to run, comma-separated: takeover, jitter, scale, startup, config, flood, checkers, loss (loss is not in the default run: it takes --loss-seconds)."
+            "Sections to run, comma-separated: takeover, jitter, scale, startup, config, flood, checkers, tracking, loss (loss is not in the default run: it takes --loss-seconds)."
     )
-    var only = "takeover,jitter,scale,startup,config,flood,checkers"
+    var only = "takeover,jitter,scale,startup,config,flood,checkers,tracking"
 
     @Option(help: "Seconds the advert-loss measurement lasts (both implementations at once).")
     var lossSeconds = 300
@@ -92,6 +92,12 @@ struct Bench: ParsableCommand {
             for kind in ["TCP", "HTTP"] {
                 log("checkers: 1000 real servers, \(kind), Vigil then HAProxy")
                 report.checkers += try measureCheckers(kind: kind, count: 1000, seconds: window, vigil: vigil)
+            }
+        }
+        if sections.contains("tracking") {
+            for implementation in Implementation.allCases {
+                log("tracking \(implementation): file writes, process exits and starts")
+                report.tracking += try measureTracking(implementation, trials: 10, vigil: vigil)
             }
         }
         if sections.contains("loss") {

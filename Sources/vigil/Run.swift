@@ -104,6 +104,9 @@ struct Run {
             // Daemonize: start again in a new session, detached, and let this process end.
             return Daemonizer.respawnDetached(adding: "-n")
         }
+        // The kernel's process events reach only the host's first network namespace: open them here, before
+        // moving, for the VRRP process.
+        let processEvents = result.configuration.trackProcesses.isEmpty ? nil : try? ProcessEvents()
         if let namespace = options.networkNamespace ?? result.configuration.networkNamespace {
             if let written = result.configuration.networkNamespace, options.networkNamespace != nil, written != namespace {
                 logger.notice("Overriding config net_namespace '\(written)' with command line namespace '\(namespace)'")
@@ -144,6 +147,8 @@ struct Run {
         let supervisor = Supervisor(
             executable: Daemonizer.executablePath(), children: children, logger: logger,
             respawn: !options.dontRespawn)
+        supervisor.processEvents = processEvents
+        TrackFileInitializer.apply(result.configuration.trackFiles, logger: logger)
         let global = result.configuration.global
         supervisor.launcher = ScriptLauncher(global: global)
         supervisor.startupScript = global.startupScript.map {
@@ -211,6 +216,7 @@ struct Run {
                     configuration: result.configuration, logger: logger, runtime: runtime, options: serviceOptions)
                 service.metricsListen = options.metricsListen
                 service.heartbeat = heartbeat
+                service.inheritedProcessEvents = options.processEventsDescriptor
                 let source = options.config
                 service.loadConfiguration = { load(source, environment: LocalEnvironment()) }
                 return try service.run()

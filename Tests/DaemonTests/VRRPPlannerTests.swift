@@ -844,3 +844,42 @@ struct VRRPPlannerAnnouncementTests {
         #expect(Self.frames(harness, since: after).isEmpty, "FAULT: no more")
     }
 }
+
+@Suite("VRRP planner: tracked process delays")
+struct VRRPPlannerProcessDelayTests {
+    static let text =
+        "vrrp_track_process web {\n    process nginx\n    weight -50\n    fork_delay 2\n    terminate_delay 3\n}\n"
+        + instanceText(priority: 100, extra: "    track_process {\n        web\n    }")
+
+    func priority(_ harness: PlannerHarness) -> Int? { harness.planner.router(named: "VI_1")?.router.effectivePriority }
+
+    @Test("the first count applies at once; an exit waits terminate_delay, a fork fork_delay, an exec nothing; back in time cancels")
+    func delays() {
+        var harness = PlannerHarness(Self.text)
+        harness.start()
+        harness.feed(harness.planner.tracked(files: [:], processes: ["web": 1], now: harness.now))
+        #expect(priority(harness) == 100)
+        harness.feed(harness.planner.tracked(files: [:], processes: ["web": 0], causes: ["web": .exit], now: harness.now))
+        #expect(priority(harness) == 100, "terminate_delay: not yet")
+        harness.advance(by: .seconds(3))
+        #expect(priority(harness) == 50)
+        harness.feed(harness.planner.tracked(files: [:], processes: ["web": 1], causes: ["web": .fork], now: harness.now))
+        harness.advance(by: .seconds(1))
+        #expect(priority(harness) == 50, "fork_delay: not yet")
+        harness.feed(harness.planner.tracked(files: [:], processes: ["web": 0], causes: ["web": .exit], now: harness.now))
+        harness.advance(by: .seconds(3))
+        #expect(priority(harness) == 50, "it went again before its delay ended: nothing changed")
+        harness.feed(harness.planner.tracked(files: [:], processes: ["web": 1], causes: ["web": .other], now: harness.now))
+        #expect(priority(harness) == 100, "an exec counts at once")
+    }
+
+    @Test("quorum_max 0: up only while none runs")
+    func quorumMaximumZero() {
+        var tracked = TrackProcess(name: "p", location: SourceLocation(file: "k", line: 1))
+        tracked.quorumMaximum = 0
+        #expect(VRRPPlanner.quorum(tracked, 0) && !VRRPPlanner.quorum(tracked, 1))
+        tracked.quorumMaximum = 2
+        tracked.quorum = 1
+        #expect(!VRRPPlanner.quorum(tracked, 0) && VRRPPlanner.quorum(tracked, 2) && !VRRPPlanner.quorum(tracked, 3))
+    }
+}

@@ -181,7 +181,13 @@ extension VRRPPlanner {
 
     /// What the executor read: each tracked file's number (nil when the file is missing or holds none, which
     /// counts as 0) and how many processes match each `vrrp_track_process`.
-    mutating func tracked(files: [String: Int?], processes: [String: Int], now: MonotonicTime) -> [Action] {
+    /// Why a tracked process's count changed, when the kernel's process events say (`fork_delay` applies to a
+    /// fork, `terminate_delay` to an exit; a change by exec or by a new name counts at once, as keepalived).
+    enum ProcessChange: Equatable, Sendable { case fork, exit, other }
+
+    mutating func tracked(
+        files: [String: Int?], processes: [String: Int], causes: [String: ProcessChange] = [:], now: MonotonicTime
+    ) -> [Action] {
         guard !stopping else { return [] }
         var actions = [Action]()
         var changed = false
@@ -192,16 +198,57 @@ extension VRRPPlanner {
         }
         for tracked in configuration.trackProcesses {
             guard let count = processes[tracked.name] else { continue }
-            let up = count >= tracked.quorum && (tracked.quorumMaximum.map { count <= $0 } ?? true)
-            if processUp[tracked.name] != up {
+            let previous = processCounts[tracked.name]
+            processCounts[tracked.name] = count
+            let up = Self.quorum(tracked, count)
+            guard let current = processUp[tracked.name] else {
+                // The first reading counts at once.
                 processUp[tracked.name] = up
-                actions.append(
-                    .log(.info, "Process \(tracked.name) \(up ? "quorum reached" : "quorum lost") (\(count) running)"))
                 changed = true
+                continue
             }
+            if up == current {
+                // Back where it was: a pending delay has nothing left to do.
+                if processDelayed.remove(tracked.name) != nil { actions.append(.cancel(.processDelay(tracked.name))) }
+                continue
+            }
+            guard !processDelayed.contains(tracked.name) else { continue }
+            let cause = causes[tracked.name] ?? (previous.map { count > $0 ? .fork : .exit } ?? .other)
+            let delay: Duration? =
+                switch cause {
+                case .fork: tracked.forkDelay ?? tracked.delay
+                case .exit: tracked.terminateDelay ?? tracked.delay
+                case .other: nil
+                }
+            if let delay {
+                processDelayed.insert(tracked.name)
+                actions.append(.arm(.processDelay(tracked.name), at: now + delay))
+                continue
+            }
+            processUp[tracked.name] = up
+            actions.append(.log(.info, "Quorum \(up ? "gained" : "lost") for tracked process \(tracked.name) (\(count) running)"))
+            changed = true
         }
         if changed { actions += refreshTrackers(now: now) }
         return actions
+    }
+
+    static func quorum(_ tracked: TrackProcess, _ count: Int) -> Bool {
+        if tracked.quorumMaximum == 0 { return count == 0 }
+        return count >= tracked.quorum && (tracked.quorumMaximum.map { count <= $0 } ?? true)
+    }
+
+    /// A delay ran out: the quorum as the count now says.
+    mutating func processDelayEnded(_ name: String, now: MonotonicTime) -> [Action] {
+        guard processDelayed.remove(name) != nil, !stopping,
+            let tracked = configuration.trackProcesses.first(where: { $0.name == name }),
+            let count = processCounts[name]
+        else { return [] }
+        let up = Self.quorum(tracked, count)
+        guard processUp[name] != up else { return [] }
+        processUp[name] = up
+        return [.log(.info, "Quorum \(up ? "gained" : "lost") for tracked process \(name) (\(count) running)")]
+            + refreshTrackers(now: now)
     }
 
     // MARK: - Priority and faults

@@ -35,6 +35,8 @@ struct VRRPPlanner {
         case scriptsGrace
         /// `garp_extra_if`: the next announcement on a master's other interfaces.
         case extraAnnouncement(RouterID)
+        /// `fork_delay`/`terminate_delay`: a tracked process's quorum change is looked at again.
+        case processDelay(String)
     }
 
     /// A state change to tell people and programs about (the executor hands it to the `Notifier`).
@@ -155,6 +157,9 @@ struct VRRPPlanner {
     /// Values of tracked files and processes, as last read.
     var fileValues: [String: Int] = [:]
     var processUp: [String: Bool] = [:]
+    /// The last count of each tracked process, and the ones whose quorum change waits out a delay.
+    var processCounts: [String: Int] = [:]
+    var processDelayed: Set<String> = []
     /// What the executor is asked to read every second, as a comparable key.
     var polling: [String] = []
     /// Packets for no router of ours, and packets too broken to tell whose they are.
@@ -563,6 +568,8 @@ struct VRRPPlanner {
         case .extraAnnouncement(let id):
             guard let index = index(of: id) else { return [] }
             return extraAnnouncement(index, now: now)
+        case .processDelay(let name):
+            return processDelayEnded(name, now: now)
         }
     }
 

@@ -85,7 +85,13 @@ extension ConfigurationBuilder {
             case "process":
                 process.process = word(child, "a process name or path, and optionally its parameters")
                 process.parameters = child.arguments.dropFirst().map(\.text)
+                // keepalived: parameters mean the whole command line is matched, exactly unless said otherwise.
+                if !process.parameters.isEmpty {
+                    process.fullCommand = true
+                    if process.parameterMatch == .none { process.parameterMatch = .exact }
+                }
             case "param_match":
+                process.fullCommand = true
                 switch child.arguments.first?.text {
                 case nil: process.parameterMatch = .exact
                 case "initial": process.parameterMatch = .initial

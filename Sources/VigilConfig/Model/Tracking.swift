@@ -44,7 +44,8 @@ public struct TrackProcess: Hashable, Sendable {
     public var location: SourceLocation
     public var process: String?
     public var parameters: [String] = []
-    public var parameterMatch: ParameterMatch = .exact
+    /// How the parameters are compared; `none` (no parameters and no `param_match`): they are not.
+    public var parameterMatch: ParameterMatch = .none
     public var weight = 0
     public var reverse = false
     public var quorum = 1
@@ -55,7 +56,7 @@ public struct TrackProcess: Hashable, Sendable {
     public var fullCommand = false
 
     public enum ParameterMatch: String, Hashable, Sendable {
-        case exact, initial, partial
+        case none, exact, initial, partial
     }
 
     public init(name: String, location: SourceLocation) {

@@ -70,8 +70,13 @@ public enum KeywordInventory {
                 ("global_defs", .works("GlobalDefinitions")),
                 ("vrrp_instance", .works("VRRPPlanner, one RouterState and VirtualRouter each")),
                 ("vrrp_script", .works("VRRPPlanner+Tracking: scripts run off the loop, rise/fall in ScriptHealth")),
-                ("vrrp_track_process", .works("VRRPPlanner+Tracking: the process table read every second")),
-                ("track_file", .works("VRRPPlanner+Tracking and CheckerService: the file read every second")),
+                (
+                    "vrrp_track_process",
+                    .works(
+                        "ProcessWatch: the kernel's process events (opened before entering net_namespace), /proc every second where they are not available"
+                    )
+                ),
+                ("track_file", .works("VRRPService: inotify on the file's directory (VRRP); read every second by CheckerService")),
                 ("vrrp_track_file", .works("as `track_file`")),
                 ("vrrp_sync_group", .works("SyncGroupState: MASTER together, BACKUP and FAULT spread")),
                 (
@@ -357,8 +362,8 @@ public enum KeywordInventory {
                 ("dont_track_primary", .works("VRRPPlanner.linkFault: the instance's interface going down does not fault it")),
                 ("track_interface", .works("TrackedPriority (netlink link events)")),
                 ("track_script", .works("TrackedPriority")),
-                ("track_file", .works("TrackedPriority (the file read every second)")),
-                ("track_process", .works("TrackedPriority (the process table read every second)")),
+                ("track_file", .works("TrackedPriority (inotify)")),
+                ("track_process", .works("TrackedPriority (the kernel's process events)")),
                 ("track_bfd", .notYet("Vigil runs no BFD session: the tracked BFD counts as up")),
                 ("virtual_ipaddress", .works("VRRPService: added while MASTER through netlink, announced")),
                 ("virtual_ipaddress_excluded", .works("VRRPService: added while MASTER, not advertised")),
@@ -464,21 +469,18 @@ public enum KeywordInventory {
                 ("quorum", .works("VRRPPlanner+Tracking")),
                 ("quorum_max", .works("VRRPPlanner+Tracking")),
                 ("full_command", .works("ProcessTable")),
-                ("delay", .notYet("a change counts at the next reading of /proc, within a second")),
-                ("terminate_delay", .notYet("a change counts at the next reading of /proc, within a second")),
-                ("fork_delay", .notYet("a change counts at the next reading of /proc, within a second")),
+                ("delay", .works("VRRPPlanner+Tracking: fork_delay and terminate_delay together")),
+                ("terminate_delay", .works("VRRPPlanner+Tracking: a quorum change by an exit waits")),
+                ("fork_delay", .works("VRRPPlanner+Tracking: a quorum change by a fork waits")),
             ])
 
         for context in ["track_file", "vrrp_track_file"] {
             add(
                 context,
                 [
-                    ("file", .works("read every second by VRRPPlanner+Tracking and CheckerService")),
+                    ("file", .works("followed through inotify by the VRRP process, read every second by CheckerService")),
                     ("weight", .works("TrackedPriority and FILE_CHECK")),
-                    (
-                        "init_file",
-                        .partial("the file is not created; FILE_CHECK uses the value while the file holds no number")
-                    ),
+                    ("init_file", .works("TrackFileInitializer: written at start when missing (or, with overwrite, replaced)")),
                 ])
         }
 
