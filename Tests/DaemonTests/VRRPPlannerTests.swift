@@ -737,9 +737,9 @@ struct VRRPPlannerVirtualMACTests {
         harness.start(Interfaces.standard + [Interfaces.address(2, "fe80::1/64")])
         let requests = Self.requests(harness)
         #expect(requests.map(\.name) == ["vrrp.51", "vrrp6.51", "vmac52"])
-        #expect(requests[0].mac == [0, 0, 0x5e, 0, 1, 51] && requests[0].linkLocal == nil)
-        #expect(requests[1].mac == [0, 0, 0x5e, 0, 2, 51] && requests[1].linkLocal == IPAddress("fe80::1"))
-        #expect(requests[2].mac == [2, 0x11, 0x22, 0x33, 0x44, 52], "five octets and the VRID")
+        #expect(requests[0].kind == .macvlan(mac: [0, 0, 0x5e, 0, 1, 51]) && requests[0].linkLocal == nil)
+        #expect(requests[1].kind == .macvlan(mac: [0, 0, 0x5e, 0, 2, 51]) && requests[1].linkLocal == IPAddress("fe80::1"))
+        #expect(requests[2].kind == .macvlan(mac: [2, 0x11, 0x22, 0x33, 0x44, 52]), "five octets and the VRID")
         #expect(requests.allSatisfy { $0.baseIndex == 2 && $0.baseName == "eth0" })
     }
 

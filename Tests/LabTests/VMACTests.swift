@@ -116,4 +116,62 @@ struct VMACTests {
             #expect(sources == [transmitBase ? baseMAC : "00:00:5e:00:02:32"], "transmit base \(transmitBase): \(sources)")
         }
     }
+
+    /// Whether this kernel makes ipvlan interfaces (the lab machines' kernel does not; the VM's does).
+    static func kernelHasIPVLAN() throws -> Bool {
+        let lab = try VRRPLab("ipvlan-probe", nodes: 1)
+        defer { lab.lab.close() }
+        let made = try lab.lab.run(
+            lab.namespace("n1"), ["ip", "link", "add", "link", "eth0", "name", "probe0", "type", "ipvlan", "mode", "l2"],
+            check: false)
+        return made.succeeded
+    }
+
+    @Test("use_ipvlan: the VIP on an L2 ipvlan with its own address, failover between Vigil and keepalived 2.2.7 both ways; on a kernel without ipvlan, FAULT and the kernel's reason")
+    func ipvlan() throws {
+        guard try Self.kernelHasIPVLAN() else {
+            let lab = try VRRPLab("ipvlan-none", nodes: 1)
+            defer { lab.close() }
+            try lab.startVigil(
+                "n1", config: vrrpConfig(state: "MASTER", priority: 255, extra: "    use_ipvlan vip50 198.51.100.11/24"))
+            #expect(
+                Lab.wait(timeout: .seconds(3)) { lab.log("n1").contains("cannot create its virtual interface vip50") }
+                    != nil, "\(lab.log("n1"))")
+            #expect(!lab.lab.holds(lab.namespace("n1"), Self.vip), "FAULT: no VIP anywhere")
+            return
+        }
+        for (first, second) in [("vigil", "keepalived"), ("keepalived", "vigil")] {
+            let lab = try VRRPLab("ipvlan-\(first.prefix(1))", nodes: 3)
+            defer { lab.close() }
+            func start(_ node: String, _ daemon: String, priority: Int, address: String) throws {
+                let config = vrrpConfig(
+                    priority: priority, addresses: ["\(Self.vip)/24"], extra: "    use_ipvlan vip50 \(address)/24")
+                if daemon == "vigil" {
+                    try lab.startVigil(node, config: config)
+                } else {
+                    try lab.startKeepalived(node, config: config)
+                }
+            }
+            try start("n1", first, priority: 200, address: "198.51.100.11")
+            try start("n2", second, priority: 100, address: "198.51.100.12")
+            let label = "\(first) (n1) and \(second) (n2)"
+            func holder() -> [String] {
+                ["n1", "n2"].filter { lab.daemons[$0]?.isRunning == true && lab.lab.holds(lab.namespace($0), Self.vip, interface: "vip50") }
+            }
+            #expect(Lab.wait(timeout: .seconds(8)) { holder() == ["n1"] } != nil, "\(label)\n\(lab.log("n1"))\n\(lab.log("n2"))")
+            let link = (try? lab.lab.run(lab.namespace("n2"), ["ip", "-d", "link", "show", "vip50"]).output) ?? ""
+            #expect(link.contains("ipvlan") && link.contains("mode l2"), "\(label): \(link)")
+            #expect(lab.lab.holds(lab.namespace("n2"), "198.51.100.12", interface: "vip50"), "\(label): the backup's own address")
+            let n3 = lab.namespace("n3")
+            #expect((try? lab.lab.run(n3, ["ping", "-c", "1", "-W", "2", Self.vip], check: false).status) == 0, "\(label)")
+            lab.stop("n1")
+            #expect(Lab.wait(timeout: .seconds(6)) { holder() == ["n2"] } != nil, "\(label): takeover")
+            #expect(
+                Lab.wait(timeout: .seconds(3)) {
+                    (try? lab.lab.run(n3, ["ping", "-c", "1", "-W", "1", Self.vip], check: false).status) == 0
+                } != nil, "\(label): the client reaches the new master")
+            lab.stop("n2")
+            #expect(!((try? lab.lab.run(lab.namespace("n2"), ["ip", "link", "show", "vip50"], check: false).status) == 0), "\(label): removed on stop")
+        }
+    }
 }

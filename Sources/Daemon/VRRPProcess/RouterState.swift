@@ -277,7 +277,10 @@ struct InstanceIdentity: Hashable {
         interface = instance.interface
         unicastSource = instance.isUnicast ? instance.unicastSourceIP : nil
         virtualMAC = instance.useVMAC.map {
-            [$0.interfaceName ?? "", $0.mac.map { String($0, radix: 16) }.joined(separator: ":"), "\($0.transmitFromBase)"]
+            [
+                $0.interfaceName ?? "", $0.mac.map { String($0, radix: 16) }.joined(separator: ":"), "\($0.transmitFromBase)",
+                "\($0.kind)", $0.ipvlanAddress?.description ?? "",
+            ]
         }
     }
 }

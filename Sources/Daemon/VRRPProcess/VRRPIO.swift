@@ -78,8 +78,7 @@ final class LinuxVRRPIO: VRRPIO {
         }
         do {
             let created = try netlink.request {
-                NetlinkMessage.createLink(
-                    name: request.name, base: request.baseIndex, kind: .macvlan(mac: request.mac), sequence: $0)
+                NetlinkMessage.createLink(name: request.name, base: request.baseIndex, kind: request.kind, sequence: $0)
             }
             if let failure = answer(created) { return failure }
             let index = Int32(if_nametoindex(request.name))
@@ -89,6 +88,12 @@ final class LinuxVRRPIO: VRRPIO {
             _ = try? netlink.request { NetlinkMessage.setNoAddressGeneration(index: index, sequence: $0) }
             if let failure = answer(try netlink.request { NetlinkMessage.setLinkUp(index: index, up: true, sequence: $0) }) {
                 return failure
+            }
+            if let prefix = request.address {
+                var address = InterfaceAddress(index: index, prefix: prefix)
+                if prefix.address.family == .ipv6 { address.flags = 0x02 }  // IFA_F_NODAD
+                let outcome = try netlink.change(.address(address), add: true, addressProtocol: nil)
+                if !outcome.succeeded && outcome.errno != EEXIST { return (outcome.errno, outcome.description) }
             }
             if let linkLocal = request.linkLocal {
                 var address = InterfaceAddress(index: index, prefix: IPPrefix(address: linkLocal, length: 64), scope: 253)
@@ -131,7 +136,8 @@ final class VirtualLinkSettings {
     func configure(_ request: VRRPPlanner.VirtualLinkRequest) {
         let name = request.name
         try? SmallFile.overwrite(Self.path("ipv6", name, "disable_ipv6"), request.family == .ipv4 ? "1" : "0")
-        guard request.family == .ipv4 else { return }
+        // An ipvlan gets nothing else (keepalived's rule); a macvlan for IPv4 keepalived's ARP settings.
+        guard request.family == .ipv4, case .macvlan = request.kind else { return }
         for (key, value) in [("arp_ignore", "1"), ("accept_local", "1"), ("rp_filter", "0"), ("promote_secondaries", "1")] {
             try? SmallFile.overwrite(Self.path("ipv4", name, key), value)
         }

@@ -13,8 +13,10 @@ extension VRRPPlanner {
         var name: String
         var baseIndex: Int32
         var baseName: String
-        var mac: [UInt8]
+        var kind: NetlinkMessage.VirtualLinkKind
         var family: IPAddress.Family
+        /// `use_ipvlan`'s address, added once the link is up.
+        var address: IPPrefix?
         /// IPv6 without `vmac_xmit_base`: the link-local address adverts are sent from (the base's).
         var linkLocal: IPAddress?
     }
@@ -29,7 +31,7 @@ extension VRRPPlanner {
         func usable(_ name: String) -> Bool {
             guard !taken.contains(name) else { return false }
             guard let link = table.link(named: name) else { return true }
-            return isVirtualMAC(link, base: base, mac: vmac.mac)
+            return isVirtualLink(link, base: base, vmac)
         }
         if let written = vmac.interfaceName, usable(written) { return written }
         let prefix = configuration.global.vmacPrefix
@@ -45,9 +47,12 @@ extension VRRPPlanner {
         return nil
     }
 
-    /// A link that is this router's VMAC: a macvlan on its base with its MAC.
-    func isVirtualMAC(_ link: Link, base: Int32, mac: [UInt8]) -> Bool {
-        link.kind == "macvlan" && link.parentIndex == base && link.hardwareAddress == mac
+    /// A link that is this router's: a macvlan on its base with its MAC, or an ipvlan on its base.
+    func isVirtualLink(_ link: Link, base: Int32, _ vmac: VirtualMAC) -> Bool {
+        switch vmac.kind {
+        case .macvlan: link.kind == "macvlan" && link.parentIndex == base && link.hardwareAddress == vmac.mac
+        case .ipvlan: link.kind == "ipvlan" && link.parentIndex == base
+        }
     }
 
     /// After the router attached to its interface: its VMAC is found (an earlier run's, or just created) or asked
@@ -60,13 +65,13 @@ extension VRRPPlanner {
         guard let name = routers[index].vmacName else {
             return [.log(.error, "(\(routers[index].name)) no free name for its VMAC interface")]
         }
-        if let link = table.link(named: name), isVirtualMAC(link, base: base, mac: vmac.mac) {
+        if let link = table.link(named: name), isVirtualLink(link, base: base, vmac) {
             return adoptVirtualMAC(index, link)
         }
         guard !routers[index].vmacPending, routers[index].vmacIndex == nil else { return [] }
         routers[index].vmacPending = true
         var linkLocal: IPAddress?
-        if routers[index].family == .ipv6 && !vmac.transmitFromBase {
+        if case .macvlan = vmac.kind, routers[index].family == .ipv6 && !vmac.transmitFromBase {
             linkLocal = routers[index].configuredSource
                 ?? table.primaryAddress(index: base, family: .ipv6, excluding: [])
                 ?? Self.eui64LinkLocal(baseLink.hardwareAddress)
@@ -74,8 +79,13 @@ extension VRRPPlanner {
         return [
             .createVirtualLink(
                 VirtualLinkRequest(
-                    name: name, baseIndex: base, baseName: baseLink.name, mac: vmac.mac, family: routers[index].family,
-                    linkLocal: linkLocal))
+                    name: name, baseIndex: base, baseName: baseLink.name,
+                    kind: {
+                        switch vmac.kind {
+                        case .macvlan: .macvlan(mac: vmac.mac)
+                        case .ipvlan(let flags): .ipvlan(flags: flags)
+                        }
+                    }(), family: routers[index].family, address: vmac.ipvlanAddress, linkLocal: linkLocal))
         ]
     }
 
@@ -107,7 +117,7 @@ extension VRRPPlanner {
         for index in routers.indices where routers[index].vmacName == name {
             routers[index].vmacPending = false
             if errno != 0 {
-                return [.log(.error, "(\(routers[index].name)) cannot create its VMAC interface \(name): \(message ?? "error \(errno)"); it stays in FAULT")]
+                return [.log(.error, "(\(routers[index].name)) cannot create its virtual interface \(name): \(message ?? "error \(errno)"); it stays in FAULT")]
             }
             if let link = table.link(named: name) { return adoptVirtualMAC(index, link) + refreshFaults(now: now) }
         }

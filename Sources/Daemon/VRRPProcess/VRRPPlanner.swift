@@ -371,7 +371,7 @@ struct VRRPPlanner {
                 actions += virtualMACGone(index)
             } else if routers[index].vmacIndex == nil, let base = routers[index].interfaceIndex,
                 let name = routers[index].vmacName, let link = table.link(named: name),
-                let vmac = routers[index].instance.useVMAC, isVirtualMAC(link, base: base, mac: vmac.mac)
+                let vmac = routers[index].instance.useVMAC, isVirtualLink(link, base: base, vmac)
             {
                 actions += adoptVirtualMAC(index, link)
             }

@@ -106,6 +106,10 @@ extension ConfigurationBuilder {
             case "lower_prio_no_advert": instance.lowerPriorityNoAdvert = boolean(child)
             case "higher_prio_send_advert": instance.higherPrioritySendAdvert = boolean(child)
             case "use_vmac":
+                guard instance.useVMAC == nil else {
+                    warning(.conflict, child.location, "`use_vmac` or `use_ipvlan` is already set; this one is ignored")
+                    break
+                }
                 var vmac = VirtualMAC(location: child.location)
                 for argument in child.arguments.prefix(2) {
                     if argument.text.contains(":") {
@@ -122,6 +126,36 @@ extension ConfigurationBuilder {
                 instance.useVMAC = vmac
             case "garp_extra_if", "vmac_garp_intvl":
                 instance.garpExtraInterfaces = extraInterfaceAnnouncements(child, range: 0...86400)
+            case "use_ipvlan":
+                guard instance.useVMAC == nil else {
+                    warning(.conflict, child.location, "`use_vmac` or `use_ipvlan` is already set; this one is ignored")
+                    break
+                }
+                var ipvlan = VirtualMAC(location: child.location)
+                ipvlan.kind = .ipvlan(flags: 0)
+                var modeSet = false
+                for argument in child.arguments {
+                    let flags: [String: UInt16] = ["bridge": 0, "private": 1, "vepa": 2]
+                    if let value = flags[argument.text] {
+                        if modeSet {
+                            warning(.duplicate, argument.location, "the ipvlan mode is already set; '\(argument.text)' is ignored")
+                        } else {
+                            ipvlan.kind = .ipvlan(flags: value)
+                            modeSet = true
+                        }
+                    } else if let prefix = IPPrefix(argument.text) {
+                        if ipvlan.ipvlanAddress != nil {
+                            warning(.duplicate, argument.location, "the ipvlan address is already set; '\(argument.text)' is ignored")
+                        } else {
+                            ipvlan.ipvlanAddress = prefix
+                        }
+                    } else if ipvlan.interfaceName != nil {
+                        warning(.duplicate, argument.location, "the ipvlan interface is already named; '\(argument.text)' is ignored")
+                    } else {
+                        ipvlan.interfaceName = argument.text
+                    }
+                }
+                instance.useVMAC = ipvlan
             case "vmac_xmit_base":
                 instance.vmacTransmitFromBase = true
             case "accept": instance.accept = true

@@ -163,7 +163,17 @@ public struct VirtualMAC: Hashable, Sendable {
     /// `vmac_xmit_base`: adverts go out from the base interface (its MAC, its socket), only the addresses live on the
     /// macvlan.
     public var transmitFromBase = false
+    /// A macvlan (`use_vmac`), or an ipvlan in L2 mode (`use_ipvlan`, which keeps the base's MAC).
+    public var kind = Kind.macvlan
+    /// `use_ipvlan`'s address: added to the ipvlan, and the instance's source unless one is configured.
+    public var ipvlanAddress: IPPrefix?
     public var location: SourceLocation
+
+    public enum Kind: Hashable, Sendable {
+        case macvlan
+        /// IPVLAN_F_* flags: 0 bridge, 1 private, 2 vepa.
+        case ipvlan(flags: UInt16)
+    }
 
     public init(location: SourceLocation) { self.location = location }
 }

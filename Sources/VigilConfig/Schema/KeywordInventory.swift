@@ -390,7 +390,9 @@ public enum KeywordInventory {
                 ("vmac_xmit_base", .works("VRRPPlanner+VirtualMAC: adverts go out from the base interface")),
                 (
                     "use_ipvlan",
-                    .notYet("Vigil creates no ipvlan interface: the addresses go on the interface itself")
+                    .partial(
+                        "Vigil creates the L2 ipvlan as keepalived does (its address the source, the addresses on it), but only its failure has been tested: the lab's kernel has no ipvlan"
+                    )
                 ),
                 ("garp_extra_if", .works("VRRPPlanner+Announcements: while MASTER, one frame per other interface every interval")),
                 ("vmac_garp_intvl", .works("as `garp_extra_if`")),

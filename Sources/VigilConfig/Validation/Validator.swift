@@ -145,6 +145,38 @@ struct Validator {
             return
         }
         let vrid = UInt8(instance.virtualRouterID ?? 0)
+        if case .ipvlan = vmac.kind {
+            // An ipvlan keeps the base's MAC; its address is the instance's source unless one is configured.
+            if let address = vmac.ipvlanAddress, address.address.family != instance.family {
+                report(
+                    .warning, .familyMismatch, vmac.location,
+                    "the ipvlan address \(address) is not \(instance.family) like \(name); it is ignored")
+                vmac.ipvlanAddress = nil
+            }
+            if let address = vmac.ipvlanAddress?.address {
+                if instance.isUnicast {
+                    instance.unicastSourceIP = instance.unicastSourceIP ?? address
+                } else {
+                    instance.multicastSourceIP = instance.multicastSourceIP ?? address
+                }
+            } else if instance.family == .ipv4 {
+                instance.configurationFault = "an IPv4 ipvlan needs an address (use_ipvlan NAME ADDRESS)"
+                report(
+                    .warning, .missingSetting, vmac.location,
+                    "an IPv4 ipvlan needs a source address; \(name) stays in FAULT until `use_ipvlan` has one")
+            }
+            if instance.vmacTransmitFromBase {
+                report(
+                    .warning, .ignoredSetting, instance.location(of: "vmac_xmit_base"),
+                    "`vmac_xmit_base` does not apply to an ipvlan; it is ignored")
+            }
+            if let interfaceName = vmac.interfaceName, !Self.isInterfaceName(interfaceName) {
+                report(.warning, .invalidValue, vmac.location, "'\(interfaceName)' is not an interface name; the default is used")
+                vmac.interfaceName = nil
+            }
+            instance.useVMAC = vmac
+            return
+        }
         vmac.mac = [0, 0, 0x5e, 0, instance.family == .ipv4 ? 1 : 2, vrid]
         if let written = vmac.written {
             if strict {
