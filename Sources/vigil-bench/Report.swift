@@ -104,7 +104,7 @@ struct BenchReport: Codable {
         }
         if !tracking.isEmpty {
             out +=
-                "## Tracked file and process to the new priority on the wire\n\nA master (priority 150, advert_int 1) tracks a file (weight -1, values 50 and 0 written in turn) and a process (weight -50, killed and started in turn). Both daemons are started in the host's network namespace with `net_namespace`, keepalived's way of receiving the kernel's process events; each uses what it has (inotify and process events for both). Time from the change to the first advert with the new priority; changes 2.5 to 3.25 s apart, at phases spread over the advert cycle.\n\n| change | implementation | changes | seen on the wire | median (ms) | p95 (ms) | max (ms) |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |\n"
+                "## Tracked file and process to the new priority on the wire\n\nA master (priority 150, advert_int 1) tracks a file and a process with weight 0: writing 1 to the file, or killing the process, puts it in FAULT, and it resigns with a priority-0 advert at once, whatever the phase of its advert cycle (with a weight the new priority waits for the next advert, which both implementations show alike). Both daemons are started in the host's network namespace with `net_namespace`, keepalived's way of receiving the kernel's process events; each uses inotify and process events. Time from the change to the priority-0 advert on the wire.\n\n| change | implementation | changes | seen on the wire | median (ms) | p95 (ms) | max (ms) |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |\n"
             for result in tracking {
                 let seen = result.latencies.compactMap { $0 }.map { $0 * 1000 }
                 out +=

@@ -10,11 +10,12 @@ struct TrackingResult: Codable {
     var latencies: [Double?]
 }
 
-/// Time from a tracked file's write (and close) or a tracked process's exit or start to the master's first advert
-/// with the new priority on the wire. Both daemons are started in the host's network namespace with
-/// `net_namespace` (keepalived's way of getting the kernel's process events, which reach only that namespace), so
-/// each uses the mechanism it has: inotify and process events. Master priority 150, advert_int 1, tracker weight
-/// -50; `trials` changes each way, 2.5 s apart.
+/// Time from a tracked file's write (and close) or a tracked process's exit to the master's priority-0 advert on
+/// the wire: the trackers have weight 0, so the change puts the master in FAULT and it resigns at once, whatever the
+/// phase of its advert cycle (a weighted change waits for the next advert: both implementations then show only
+/// that wait). Both daemons are started in the host's network namespace with `net_namespace` (keepalived's way of
+/// getting the kernel's process events, which reach only that namespace), so each uses what it has: inotify and
+/// process events. After each change the tracker is restored and the master takes over again.
 func measureTracking(_ implementation: Implementation, trials: Int, vigil: String) throws -> [TrackingResult] {
     let lab = try BenchLab("tracking", nodes: 1, vigil: vigil)
     defer { lab.close() }
@@ -25,10 +26,11 @@ func measureTracking(_ implementation: Implementation, trials: Int, vigil: Strin
     let program = lab.lab.path(name)
     try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: program)
     var tracked: BackgroundProcess? = try BackgroundProcess([program, "3600"], logPath: lab.lab.path("tracked.log"))
+    defer { tracked?.stop(signal: SIGKILL, timeout: .seconds(5)) }
     let config =
         "net_namespace \(namespace)\n"
-        + "track_file value {\n    file \(file)\n    weight -1\n}\n"
-        + "vrrp_track_process service {\n    process \(name)\n    weight -50\n}\n"
+        + "track_file value {\n    file \(file)\n    weight 0\n}\n"
+        + "vrrp_track_process service {\n    process \(name)\n    weight 0\n}\n"
         + BenchConfig.file([
             BenchConfig.instance(
                 name: "VI_1", vrid: 50, priority: 150, state: "MASTER", interval: "1", version: 2,
@@ -54,43 +56,46 @@ func measureTracking(_ implementation: Implementation, trials: Int, vigil: Strin
     // In the host's namespace until the daemon moves itself (net_namespace).
     let daemon = try BackgroundProcess(arguments, logPath: lab.lab.path("daemon.log"))
     defer { daemon.stop(signal: SIGTERM, timeout: .seconds(10)) }
-    _ = Lab.wait(timeout: .seconds(8)) { lab.holds("n1", "198.51.100.100") }
-    sleep(2)
-    var changes = [(kind: String, time: Double, priority: Int)]()
-    for trial in 0..<trials {
-        // A spread of phases against the advert cycle.
-        usleep(useconds_t(2_500_000 + (trial % 4) * 250_000))
-        let time = epochNow()
-        try (trial % 2 == 0 ? "50\n" : "0\n").write(toFile: file, atomically: false, encoding: .utf8)
-        changes.append(("file written", time, trial % 2 == 0 ? 100 : 150))
-    }
-    for trial in 0..<(2 * trials) {
-        usleep(useconds_t(2_500_000 + (trial % 4) * 250_000))
-        let time = epochNow()
-        if let running = tracked {
-            running.stop(signal: SIGKILL, timeout: .seconds(5))
-            tracked = nil
-            changes.append(("process exited", time, 100))
-        } else {
-            tracked = try BackgroundProcess([program, "3600"], logPath: lab.lab.path("tracked-\(trial).log"))
-            changes.append(("process started", time, 150))
+    var changes = [(kind: String, time: Double)]()
+    for kind in ["file written", "process exited"] {
+        for trial in 0..<trials {
+            guard Lab.wait(timeout: .seconds(10), { lab.holds("n1", "198.51.100.100") }) != nil else {
+                log("tracking \(implementation): not master again; trial skipped")
+                continue
+            }
+            // A phase spread over the advert cycle.
+            usleep(useconds_t(1_200_000 + trial * 1_000_000 / max(trials, 1)))
+            let time = epochNow()
+            if kind == "file written" {
+                try "1\n".write(toFile: file, atomically: false, encoding: .utf8)
+            } else {
+                tracked?.stop(signal: SIGKILL, timeout: .seconds(5))
+                tracked = nil
+            }
+            changes.append((kind, time))
+            _ = Lab.wait(timeout: .seconds(3)) { !lab.holds("n1", "198.51.100.100") }
+            usleep(300_000)
+            if kind == "file written" {
+                try "0\n".write(toFile: file, atomically: false, encoding: .utf8)
+            } else {
+                tracked = try BackgroundProcess([program, "3600"], logPath: lab.lab.path("tracked-\(trial).log"))
+            }
         }
     }
-    sleep(2)
-    tracked?.stop(signal: SIGKILL, timeout: .seconds(5))
+    sleep(1)
     capture.stop()
-    let adverts = try capture.fields(["frame.time_epoch", "vrrp.prio"], filter: "vrrp").compactMap {
-        row -> (Double, Int)? in
-        guard let time = Double(row[0]), let priority = Int(row[1]) else { return nil }
-        return (time, priority)
+    let resignations = try capture.fields(["frame.time_epoch", "vrrp.prio"], filter: "vrrp").compactMap {
+        row -> Double? in
+        guard let time = Double(row[0]), row[1] == "0" else { return nil }
+        return time
     }
     var results = [String: [Double?]]()
     for (index, change) in changes.enumerated() {
         let next = index + 1 < changes.count ? changes[index + 1].time : .infinity
-        let seen = adverts.first { $0.0 > change.time && $0.0 < next && $0.1 == change.priority }
-        results[change.kind, default: []].append(seen.map { $0.0 - change.time })
+        let seen = resignations.first { $0 > change.time && $0 < next }
+        results[change.kind, default: []].append(seen.map { $0 - change.time })
     }
-    return ["file written", "process exited", "process started"].map {
+    return ["file written", "process exited"].map {
         TrackingResult(implementation: implementation, change: $0, latencies: results[$0] ?? [])
     }
 }
