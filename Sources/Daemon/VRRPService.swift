@@ -49,6 +49,9 @@ public final class VRRPService {
     /// A process events socket opened by the supervisor (before it entered `net_namespace`), if it passed one.
     public var inheritedProcessEvents: Int32?
     var processEventsUnavailable = false
+    /// linkbeat: the interfaces whose carrier is read every second, and the timer of the next reading.
+    var linkbeatNames: [String] = []
+    var linkbeatTimer: EventLoop.TimerID?
     /// How to read the configuration again (SIGHUP); nil: reload is not possible.
     public var loadConfiguration: (@Sendable () -> ConfigLoader.Result)?
     let systemd = SystemdNotifier()
@@ -250,6 +253,11 @@ public final class VRRPService {
             scriptProcesses[run]?.killGroup()
         case .poll(let files, let processes):
             follow(files: files, processes: processes)
+        case .pollLinks(let names):
+            linkbeatNames = names
+            if let linkbeatTimer { loop.cancel(linkbeatTimer) }
+            linkbeatTimer = nil
+            if !names.isEmpty { readCarriers() }
         case .notify(let notification):
             switch notification {
             case .instance(let instance, let state, let priority):
@@ -443,6 +451,32 @@ public final class VRRPService {
         if let pollTimer { loop.cancel(pollTimer) }
         pollTimer = nil
         if !polledFiles.isEmpty || !polledProcesses.isEmpty { poll() }
+    }
+
+    /// linkbeat: each interface's carrier and administrative state from sysfs (what ETHTOOL_GLINK and SIOCGIFFLAGS
+    /// tell keepalived), read on the probe thread, every second.
+    func readCarriers() {
+        let names = linkbeatNames
+        let service = LoopBound(self, loop: loop)
+        let loop = self.loop
+        probes.submit {
+            var states = [String: Bool]()
+            for name in names {
+                let flags = SmallFile.word("/sys/class/net/\(name)/flags").flatMap { UInt32($0.dropFirst(2), radix: 16) }
+                let carrier = SmallFile.word("/sys/class/net/\(name)/carrier")
+                guard let flags else { continue }
+                states[name] = flags & 1 != 0 && carrier == "1"
+            }
+            let read = states
+            loop.post {
+                let service = service.value
+                guard !service.planner.stopping, service.linkbeatNames == names else { return }
+                service.perform(service.planner.linkbeatRead(read, now: service.now))
+                service.linkbeatTimer = loop.schedule(at: loop.now + 1_000_000_000, label: "linkbeat") {
+                    service.readCarriers()
+                }
+            }
+        }
     }
 
     /// The kernel's process events: the supervisor's socket, else one of our own; nil (said once) where they are

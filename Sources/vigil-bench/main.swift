@@ -40,8 +40,10 @@ struct Bench: ParsableCommand {
         let day = String(stamp.prefix(10))
         var report = BenchReport(
             date: stamp, command: CommandLine.arguments.joined(separator: " "), machine: machineDescription(),
-            vigilVersion: (try? Command.run([vigil, "--version"]).output.trimmingCharacters(in: .whitespacesAndNewlines))
-                ?? "?",
+            // `vigil -v`, as keepalived's, answers on standard error.
+            vigilVersion: (try? Command.run([vigil, "--version"], check: false)).map {
+                ($0.output + $0.error).split(separator: "\n").first.map(String.init) ?? "?"
+            } ?? "?",
             keepalivedVersion: ((try? Command.run(["keepalived", "-v"], check: false))?.error.split(separator: "\n")
                 .first).map(String.init) ?? "?")
         if sections.contains("config") {

@@ -883,3 +883,27 @@ struct VRRPPlannerProcessDelayTests {
         #expect(!VRRPPlanner.quorum(tracked, 0) && VRRPPlanner.quorum(tracked, 2) && !VRRPPlanner.quorum(tracked, 3))
     }
 }
+
+@Suite("VRRP planner: linkbeat")
+struct VRRPPlannerLinkbeatTests {
+    @Test("linkbeat_interfaces and linkbeat_use_polling choose what is read; a carrier read as lost faults the instance, back up recovers")
+    func linkbeat() {
+        let text =
+            "linkbeat_interfaces {\n    eth1\n}\n"
+            + instanceText(state: "MASTER", priority: 255, extra: "    linkbeat_use_polling")
+        var harness = PlannerHarness(text)
+        harness.start(Interfaces.standard + [Interfaces.link(3, "eth1")])
+        #expect(harness.actions.contains(.pollLinks(["eth1", "eth0"])))
+        harness.advance(by: .zero)
+        #expect(harness.state("VI_1") == .master)
+        harness.feed(harness.planner.linkbeatRead(["eth0": false, "eth1": true], now: harness.now))
+        #expect(harness.state("VI_1") == .fault)
+        #expect(harness.logs.contains("Linkbeat reports eth0 down"))
+        let mark = harness.actions.count
+        harness.feed(harness.planner.linkbeatRead(["eth0": false], now: harness.now))
+        #expect(harness.since(mark).isEmpty, "no change, nothing said")
+        harness.feed(harness.planner.linkbeatRead(["eth0": true], now: harness.now))
+        harness.advance(by: .zero)
+        #expect(harness.state("VI_1") == .master)
+    }
+}

@@ -140,4 +140,22 @@ struct InstanceOptionTests {
             lab.stop("n1")
         }
     }
+
+    @Test("linkbeat_interfaces: the carrier lost on the instance's interface faults it, back it recovers, as keepalived")
+    func linkbeat() throws {
+        let lab = try VRRPLab("linkbeat", nodes: 1)
+        defer { lab.close() }
+        let n1 = lab.namespace("n1")
+        let config = "linkbeat_interfaces {\n    eth0\n}\n" + vrrpConfig(state: "MASTER", priority: 255)
+        for daemon in ["vigil", "keepalived"] {
+            try start(lab, daemon, config)
+            #expect(Lab.wait(timeout: .seconds(3)) { lab.lab.holds(n1, Self.vip) } != nil, "\(daemon)\n\(lab.log("n1"))")
+            // The far end of the cable goes: eth0 stays administratively up, without a carrier.
+            try lab.lab.run(lab.hub, ["ip", "link", "set", "p1", "down"])
+            #expect(Lab.wait(timeout: .seconds(3)) { !lab.lab.holds(n1, Self.vip) } != nil, "\(daemon): FAULT")
+            try lab.lab.run(lab.hub, ["ip", "link", "set", "p1", "up"])
+            #expect(Lab.wait(timeout: .seconds(5)) { lab.lab.holds(n1, Self.vip) } != nil, "\(daemon): back")
+            lab.stop("n1")
+        }
+    }
 }

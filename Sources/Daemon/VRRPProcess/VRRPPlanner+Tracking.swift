@@ -13,11 +13,45 @@ extension VRRPPlanner {
         var actions = buildTracking()
         for name in scripts.keys.sorted() { actions += runScript(name, now: now) }
         actions += pollingActions()
+        actions += linkbeatActions()
         // Routers waiting for their scripts start anyway once every script has had its time.
         let longest = scripts.values.map { $0.script.effectiveTimeout }.max() ?? .zero
         actions.append(.arm(.scriptsGrace, at: now + longest + .seconds(1)))
         actions += refreshTrackers(now: now)
         return actions
+    }
+
+    /// linkbeat: `linkbeat_interfaces`, plus with the top-level `linkbeat_use_polling` every interface an instance
+    /// uses, plus an instance's own with its (deprecated) `linkbeat_use_polling`; VMACs excepted (netlink works for
+    /// them, as keepalived says).
+    mutating func linkbeatActions() -> [Action] {
+        var names = configuration.linkbeatInterfaces
+        for router in routers where configuration.linkbeatAll || router.instance.linkbeatUsePolling {
+            names += [router.instance.interface].compactMap { $0 }
+            if configuration.linkbeatAll { names += router.instance.trackInterfaces.map(\.name) }
+        }
+        let vmacs = Set(routers.compactMap(\.vmacName))
+        var unique = [String]()
+        for name in names where !vmacs.contains(name) && !unique.contains(name) { unique.append(name) }
+        guard unique != linkbeat else { return [] }
+        linkbeat = unique
+        return [.pollLinks(unique)]
+    }
+
+    /// What the carrier reading found: a link whose polled state differs from what netlink said is taken as
+    /// polled (keepalived's "Linkbeat reports IF up/down").
+    mutating func linkbeatRead(_ states: [String: Bool], now: MonotonicTime) -> [Action] {
+        guard !stopping else { return [] }
+        var events = [NetlinkMessage.Event]()
+        var actions = [Action]()
+        for (name, up) in states.sorted(by: { $0.key < $1.key }) {
+            guard var link = table.link(named: name), link.isUp != up else { continue }
+            link.flags = up ? link.flags | 0x41 : link.flags & ~UInt32(0x41)
+            events.append(.link(link, removed: false))
+            actions.append(.log(.info, "Linkbeat reports \(name) \(up ? "up" : "down")"))
+        }
+        guard !events.isEmpty else { return [] }
+        return actions + interfacesChanged(events, forwarding: [:], now: now)
     }
 
     /// What to read every second: the tracked files and processes some router tracks.

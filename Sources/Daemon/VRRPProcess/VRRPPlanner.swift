@@ -106,6 +106,8 @@ struct VRRPPlanner {
         case killScript(ScriptRun)
         /// Read these every second and report with `tracked` (an empty set stops the reading).
         case poll(files: [TrackFile], processes: [TrackProcess])
+        /// Read these interfaces' carrier every second and report with `linkbeat` (empty: stop).
+        case pollLinks([String])
         case notify(Notification)
         /// `global_defs` changed: later notifications use the new settings (the executor drains the old notifier).
         case replaceNotifier(GlobalDefinitions)
@@ -162,6 +164,8 @@ struct VRRPPlanner {
     var processDelayed: Set<String> = []
     /// What the executor is asked to read every second, as a comparable key.
     var polling: [String] = []
+    /// The interfaces whose carrier is read every second (linkbeat), as last asked for.
+    var linkbeat: [String] = []
     /// Packets for no router of ours, and packets too broken to tell whose they are.
     var unknownVirtualRouters = 0
     var malformedPackets = 0

@@ -156,6 +156,8 @@ extension ConfigurationBuilder {
                     }
                 }
                 instance.useVMAC = ipvlan
+            case "linkbeat_use_polling":
+                instance.linkbeatUsePolling = true
             case "vmac_xmit_base":
                 instance.vmacTransmitFromBase = true
             case "accept": instance.accept = true

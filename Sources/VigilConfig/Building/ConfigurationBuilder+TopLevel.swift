@@ -28,6 +28,10 @@ extension ConfigurationBuilder {
                 buildSSL(statement)
             case "garp_group":
                 buildGarpGroup(statement)
+            case "linkbeat_interfaces":
+                configuration.linkbeatInterfaces += (statement.block ?? []).flatMap(\.words).map(\.text)
+            case "linkbeat_use_polling":
+                configuration.linkbeatAll = true
             case "net_namespace":
                 configuration.networkNamespace = word(statement, "the name of a network namespace")
             default:

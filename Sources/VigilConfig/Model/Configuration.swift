@@ -11,6 +11,10 @@ public struct Configuration: Hashable, Sendable {
     public var staticRules: [Rule] = []
     /// `garp_group` blocks: announcement pacing shared by a set of interfaces.
     public var garpGroups: [GarpGroup] = []
+    /// `linkbeat_interfaces { IF ... }`, and the top-level `linkbeat_use_polling` (every interface an instance
+    /// uses): links whose carrier is read every second rather than trusted to netlink.
+    public var linkbeatInterfaces: [String] = []
+    public var linkbeatAll = false
     public var ssl: SSLSettings?
     public var virtualServerGroups: [VirtualServerGroup] = []
     public var virtualServers: [VirtualServer] = []

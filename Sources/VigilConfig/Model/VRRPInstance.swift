@@ -64,6 +64,8 @@ public struct VRRPInstance: Hashable, Sendable {
     public var useVMAC: VirtualMAC?
     /// `vmac_xmit_base` as written (it applies only with `use_vmac`).
     public var vmacTransmitFromBase = false
+    /// `linkbeat_use_polling` in the instance (deprecated): its interface's carrier is read every second.
+    public var linkbeatUsePolling = false
     /// `garp_extra_if [all] SECS` (or the global default); nil or an interval of 0: off.
     public var garpExtraInterfaces: ExtraInterfaceAnnouncements?
     public var accept: Bool?

@@ -117,14 +117,8 @@ public enum KeywordInventory {
                 ("child_wait_time", .notApplicable("the supervisor waits up to 10 s for its children to stop")),
                 ("garp_group", .works("VRRPPlanner+Announcements: one pace for the group's interfaces, whichever instance announces")),
                 ("track_group", .notYet("track groups are not applied")),
-                (
-                    "linkbeat_interfaces",
-                    .notYet("links are followed through netlink events only; an interface that reports no carrier changes is not polled")
-                ),
-                (
-                    "linkbeat_use_polling",
-                    .notYet("links are followed through netlink events only; an interface that reports no carrier changes is not polled")
-                ),
+                ("linkbeat_interfaces", .works("VRRPPlanner: these interfaces' carrier read every second (sysfs)")),
+                ("linkbeat_use_polling", .works("VRRPPlanner: the carrier of every interface an instance uses, read every second")),
                 ("interface_up_down_delays", .notYet("an interface going down or up counts at once")),
                 ("bfd_instance", noBFD),
             ])
@@ -370,7 +364,7 @@ public enum KeywordInventory {
                 ("virtual_routes", .works("VRRPPlanner+KernelEntries: added while MASTER after the addresses, tracked")),
                 ("virtual_rules", .works("VRRPPlanner+KernelEntries: added while MASTER after the routes, tracked")),
                 ("promote_secondaries", .notYet("the interface's promote_secondaries setting is left as it is")),
-                ("linkbeat_use_polling", .notYet("links are followed through netlink events only")),
+                ("linkbeat_use_polling", .works("VRRPPlanner: the instance's interface's carrier read every second")),
                 ("accept", .works("AcceptModeFirewall: a master accepts traffic to its addresses (the default unless strict)")),
                 ("no_accept", .works("AcceptModeFirewall: an nftables table drops traffic to the addresses of a master that is not their owner")),
                 ("skip_check_adv_addr", .works("ReceivePolicy")),
