@@ -66,7 +66,11 @@ public enum IPVSMessage {
     }
 
     static func serviceKey(_ service: Service) -> [UInt8] {
-        attribute(ServiceAttribute.family.rawValue, le16(family(service.address)))
+        if let mark = service.firewallMark {
+            return attribute(ServiceAttribute.family.rawValue, le16(family(service.address)))
+                + attribute(ServiceAttribute.firewallMark.rawValue, le(mark))
+        }
+        return attribute(ServiceAttribute.family.rawValue, le16(family(service.address)))
             + attribute(ServiceAttribute.proto.rawValue, le16(protocolNumber(service.transportProtocol)))
             + attribute(ServiceAttribute.address.rawValue, service.address.bytes)
             + attribute(ServiceAttribute.port.rawValue, be16(service.port))
@@ -76,11 +80,18 @@ public enum IPVSMessage {
         var out = serviceKey(service)
         out += attribute(ServiceAttribute.scheduler.rawValue, Array(service.scheduler.utf8) + [0])
         let persistent = service.persistence != nil
-        out += attribute(ServiceAttribute.flags.rawValue, le(persistent ? persistentFlag : 0) + le(UInt32(0xffff)))
+        let flags = (persistent ? persistentFlag : 0) | service.flags
+        out += attribute(ServiceAttribute.flags.rawValue, le(flags) + le(UInt32(0xffff_ffff)))
         let timeout = service.persistence.map { UInt32(clamping: $0.components.seconds) } ?? 0
         out += attribute(ServiceAttribute.timeout.rawValue, le(timeout))
+        // IPv4: a netmask in network order; IPv6: a prefix length (the kernel refuses IPv6 without one).
         if service.address.family == .ipv4 {
-            out += attribute(ServiceAttribute.netmask.rawValue, [255, 255, 255, 255])
+            out += attribute(ServiceAttribute.netmask.rawValue, be32(service.netmask ?? 0xffff_ffff))
+        } else {
+            out += attribute(ServiceAttribute.netmask.rawValue, le(service.netmask ?? 128))
+        }
+        if let engine = service.persistenceEngine {
+            out += attribute(11, Array(engine.utf8) + [0])  // IPVS_SVC_ATTR_PE_NAME
         }
         return out
     }
@@ -91,11 +102,11 @@ public enum IPVSMessage {
             + attribute(DestinationAttribute.port.rawValue, be16(destination.port))
             + attribute(DestinationAttribute.forwardingMethod.rawValue, le(forwarding(destination.forwardingMethod)))
             + attribute(DestinationAttribute.weight.rawValue, le(UInt32(clamping: max(0, destination.weight))))
-            + attribute(DestinationAttribute.upperThreshold.rawValue, le(UInt32(0)))
-            + attribute(DestinationAttribute.lowerThreshold.rawValue, le(UInt32(0)))
-            + attribute(DestinationAttribute.tunnelType.rawValue, [0])
-            + attribute(DestinationAttribute.tunnelPort.rawValue, le16(0))
-            + attribute(DestinationAttribute.tunnelFlags.rawValue, le16(0))
+            + attribute(DestinationAttribute.upperThreshold.rawValue, le(destination.upperThreshold))
+            + attribute(DestinationAttribute.lowerThreshold.rawValue, le(destination.lowerThreshold))
+            + attribute(DestinationAttribute.tunnelType.rawValue, [destination.tunnel?.kind.rawValue ?? 0])
+            + attribute(DestinationAttribute.tunnelPort.rawValue, be16(destination.tunnel?.port ?? 0))
+            + attribute(DestinationAttribute.tunnelFlags.rawValue, le16(destination.tunnel?.checksum.rawValue ?? 0))
     }
 
     /// IP_VS_CONN_F_MASQ 0, TUNNEL 2, DROUTE 3.
@@ -133,6 +144,7 @@ public enum IPVSMessage {
     static func le(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
     static func le16(_ value: UInt16) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
     static func be16(_ value: UInt16) -> [UInt8] { withUnsafeBytes(of: value.bigEndian) { Array($0) } }
+    static func be32(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.bigEndian) { Array($0) } }
 
     /// The family-id request to the generic-netlink controller (CTRL_CMD_GETFAMILY for "IPVS").
     public static func familyRequest(sequence: UInt32) -> [UInt8] {

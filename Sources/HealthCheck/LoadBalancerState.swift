@@ -7,6 +7,14 @@ public struct Service: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var transportProtocol: VirtualServer.TransportProtocol
     public var scheduler: String
     public var persistence: Duration?
+    /// A firewall-mark service (`virtual_server fwmark N`): packets carrying the mark, of `address`'s family;
+    /// the address (unspecified), port and protocol are not part of it then.
+    public var firewallMark: UInt32?
+    /// IP_VS_SVC_F_* beyond persistence: one-packet scheduling (`ops`), hashed, the scheduler's flags.
+    public var flags: UInt32 = 0
+    /// Persistence granularity: an IPv4 netmask (host order) or an IPv6 prefix length.
+    public var netmask: UInt32?
+    public var persistenceEngine: String?
 
     public init(
         address: IPAddress, port: UInt16, transportProtocol: VirtualServer.TransportProtocol = .tcp,
@@ -19,18 +27,33 @@ public struct Service: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.persistence = persistence
     }
 
+    /// A firewall-mark service of a family.
+    public init(firewallMark: UInt32, family: IPAddress.Family, scheduler: String = "wlc", persistence: Duration? = nil) {
+        self.init(
+            address: family == .ipv4 ? .v4(0) : .v6(high: 0, low: 0), port: 0, scheduler: scheduler,
+            persistence: persistence)
+        self.firewallMark = firewallMark
+    }
+
     public static func < (a: Service, b: Service) -> Bool {
-        (a.address, a.port, a.transportProtocol.rawValue) < (b.address, b.port, b.transportProtocol.rawValue)
+        (a.firewallMark ?? 0, a.address, a.port, a.transportProtocol.rawValue)
+            < (b.firewallMark ?? 0, b.address, b.port, b.transportProtocol.rawValue)
     }
 
     public var endpoint: String {
-        address.family == .ipv6 ? "[\(address)]:\(port)" : "\(address):\(port)"
+        if let firewallMark { return "FWM \(firewallMark)" }
+        return address.family == .ipv6 ? "[\(address)]:\(port)" : "\(address):\(port)"
     }
 
-    /// keepalived's way of naming a service in logs and FIFO lines: `[198.51.100.200]:tcp:80`.
-    public var keepalivedName: String { "[\(address)]:\(transportProtocol.rawValue.lowercased()):\(port)" }
+    /// keepalived's way of naming a service in logs and FIFO lines: `[198.51.100.200]:tcp:80`, `FWM 5`.
+    public var keepalivedName: String {
+        if let firewallMark { return "FWM \(firewallMark)" }
+        return "[\(address)]:\(transportProtocol.rawValue.lowercased()):\(port)"
+    }
 
-    public var description: String { "\(transportProtocol.rawValue) \(endpoint)" }
+    public var description: String {
+        firewallMark != nil ? endpoint : "\(transportProtocol.rawValue) \(endpoint)"
+    }
 }
 
 /// What the load balancer holds: every service and its destinations.

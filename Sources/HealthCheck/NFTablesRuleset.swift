@@ -40,15 +40,25 @@ public enum NFTablesRuleset {
     static func rule(_ service: Service, _ destinations: [Destination]) -> String {
         let family = service.address.family == .ipv4 ? "ip" : "ip6"
         let transport = service.transportProtocol == .udp ? "udp" : service.transportProtocol == .sctp ? "sctp" : "tcp"
-        let match = "\(family) daddr \(service.address) \(transport) dport \(service.port)"
+        // A firewall-mark service matches the mark; a service on port 0 every port of its address.
+        let match: String
+        if let mark = service.firewallMark {
+            match = "meta mark \(mark)"
+        } else if service.port == 0 {
+            match = "\(family) daddr \(service.address) meta l4proto \(transport)"
+        } else {
+            match = "\(family) daddr \(service.address) \(transport) dport \(service.port)"
+        }
         let slots = self.slots(service.scheduler, destinations.filter { $0.weight > 0 })
         guard !slots.isEmpty else {
-            return "\(match) " + (transport == "tcp" ? "reject with tcp reset" : "reject")
+            return "\(match) " + (transport == "tcp" && service.firewallMark == nil ? "reject with tcp reset" : "reject")
         }
         let selector =
             service.scheduler == "sh" ? "jhash \(family) saddr mod \(slots.count)" : "numgen inc mod \(slots.count)"
+        // Destinations on port 0 keep the packet's port: the map then gives addresses only.
+        let keepsPort = slots.allSatisfy { $0.port == 0 }
         let map = slots.enumerated().map { index, destination in
-            "\(index) : \(destination.address) . \(destination.port)"
+            keepsPort ? "\(index) : \(destination.address)" : "\(index) : \(destination.address) . \(destination.port)"
         }.joined(separator: ", ")
         return "\(match) dnat \(family) to \(selector) map { \(map) }"
     }

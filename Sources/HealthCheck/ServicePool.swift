@@ -7,6 +7,11 @@ public struct Destination: Hashable, Sendable, Comparable, CustomStringConvertib
     public var port: UInt16
     public var weight: Int
     public var forwardingMethod: VirtualServer.ForwardingMethod
+    /// `uthreshold` and `lthreshold` (0: none).
+    public var upperThreshold: UInt32 = 0
+    public var lowerThreshold: UInt32 = 0
+    /// The tunnel of TUN forwarding (nil: ipip, IPVS's default).
+    public var tunnel: VirtualServer.Tunnel?
 
     public init(address: IPAddress, port: UInt16, weight: Int, forwardingMethod: VirtualServer.ForwardingMethod = .nat) {
         self.address = address
@@ -42,6 +47,10 @@ public struct ServicePool: Sendable, Equatable {
         public var forwardingMethod: VirtualServer.ForwardingMethod
         /// Per checker, whether it is up.
         public var checkers: [Bool]
+        /// `uthreshold`, `lthreshold` and the TUN tunnel, as the load balancer gets them.
+        public var upperThreshold: UInt32 = 0
+        public var lowerThreshold: UInt32 = 0
+        public var tunnel: VirtualServer.Tunnel?
 
         public init(
             address: IPAddress, port: UInt16, weight: Int, inhibitOnFailure: Bool,
@@ -123,9 +132,12 @@ public struct ServicePool: Sendable, Equatable {
         var result = [Destination]()
         let sorryServes = !quorumUp && sorryServer != nil
         for member in members {
-            let destination = Destination(
+            var destination = Destination(
                 address: member.address, port: member.port, weight: member.effectiveWeight,
                 forwardingMethod: member.forwardingMethod)
+            destination.upperThreshold = member.upperThreshold
+            destination.lowerThreshold = member.lowerThreshold
+            destination.tunnel = member.forwardingMethod == .tunnel ? member.tunnel : nil
             if member.isAlive && !sorryServes {
                 result.append(destination)
             } else if member.inhibitOnFailure {

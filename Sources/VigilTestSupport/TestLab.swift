@@ -42,3 +42,14 @@ public enum Package {
         throw CommandError(arguments: [name], reason: "is not built; run `swift build` first (scripts/test does)")
     }
 }
+
+/// The VM lab (scripts/vm-run): a fresh Debian machine with the cloud kernel (IPVS) for each run.
+public enum VMLab {
+    /// Runs `command` in a fresh VM with `files` in /tmp/in; the command's output and exit status.
+    public static func run(files: [String], timeout: Int = 900, _ command: [String]) throws -> CommandResult {
+        var arguments = ["\(Package.root)/scripts/vm-run", "--timeout", String(timeout)]
+        for file in files { arguments += ["--file", file] }
+        arguments += ["--"] + command
+        return try Command.run(arguments, check: false)
+    }
+}

@@ -255,19 +255,24 @@ struct CheckerPlanner {
                     states.append(state.machine.isUp)
                     checkers.append(state)
                 }
-                members.append(
-                    ServicePool.Member(
-                        address: realServer.address, port: port, weight: realServer.weight,
-                        inhibitOnFailure: realServer.inhibitOnFailure, forwardingMethod: realServer.forwardingMethod,
-                        checkers: states))
+                var member = ServicePool.Member(
+                    address: realServer.address, port: port, weight: realServer.weight,
+                    inhibitOnFailure: realServer.inhibitOnFailure, forwardingMethod: realServer.forwardingMethod,
+                    checkers: states)
+                member.upperThreshold = UInt32(clamping: realServer.upperThreshold ?? 0)
+                member.lowerThreshold = UInt32(clamping: realServer.lowerThreshold ?? 0)
+                member.tunnel = realServer.tunnel
+                members.append(member)
                 names.append(realName)
                 realServers.append(realServer)
             }
             let sorry = virtualServer.sorryServer.flatMap { sorry -> Destination? in
                 guard let port = sorry.port ?? virtualServer.port else { return nil }
-                return Destination(
+                var destination = Destination(
                     address: sorry.address, port: port, weight: 1,
                     forwardingMethod: sorry.forwardingMethod ?? virtualServer.forwardingMethod)
+                if destination.forwardingMethod == .tunnel { destination.tunnel = sorry.tunnel ?? virtualServer.tunnel }
+                return destination
             }
             let pool = ServicePool(
                 members: members, quorum: virtualServer.quorum, hysteresis: virtualServer.hysteresis,
@@ -301,37 +306,54 @@ struct CheckerPlanner {
 
     /// The kernel services of a virtual server: its address, or every address of its group.
     func services(of virtualServer: VirtualServer, _ actions: inout [Action]) -> [Service] {
+        /// The options every service of the virtual server carries.
+        func configured(_ service: Service) -> Service {
+            var service = service
+            service.flags = virtualServer.schedulerFlags.rawValue | (virtualServer.operationMode ? 0x4 : 0)
+            if virtualServer.persistenceTimeout != nil {
+                service.netmask = virtualServer.persistenceNetmask
+                service.persistenceEngine = virtualServer.persistenceEngine
+            }
+            return service
+        }
         func service(_ address: IPAddress, _ port: UInt16) -> Service {
-            Service(
-                address: address, port: port, transportProtocol: virtualServer.transportProtocol,
-                scheduler: virtualServer.scheduler, persistence: virtualServer.persistenceTimeout)
+            configured(
+                Service(
+                    address: address, port: port, transportProtocol: virtualServer.transportProtocol,
+                    scheduler: virtualServer.scheduler, persistence: virtualServer.persistenceTimeout))
+        }
+        func marked(_ mark: UInt32, _ family: IPAddress.Family?) -> Service {
+            // A mark's family: written (`ip_family`, or on the group entry), else the real servers'.
+            let family = family ?? virtualServer.family ?? virtualServer.realServers.first?.address.family ?? .ipv4
+            return configured(
+                Service(
+                    firewallMark: mark, family: family, scheduler: virtualServer.scheduler,
+                    persistence: virtualServer.persistenceTimeout))
         }
         switch virtualServer.address {
         case .socket(let address, let port):
             return [service(address, port)]
         case .firewallMark(let mark):
-            actions.append(
-                .log(
-                    .error,
-                    "\(virtualServer.location): virtual server fwmark \(mark) is not balanced yet: its real servers are checked, nothing is balanced"
-                ))
-            return []
+            return [marked(mark, nil)]
         case .group(let name):
             guard let group = configuration.virtualServerGroups.first(where: { $0.name == name }) else { return [] }
             var result = [Service]()
             for entry in group.entries {
-                guard case .addresses(let first, let last, let port) = entry, let port else {
-                    actions.append(.log(.error, "\(group.location): group \(name): firewall-mark and port-less entries are not balanced"))
-                    continue
-                }
-                var address = first
-                var count = 0
-                while count < 256 {
-                    result.append(service(address, port))
-                    if address == last { break }
-                    guard let next = Self.next(address) else { break }
-                    address = next
-                    count += 1
+                switch entry {
+                case .firewallMark(let mark, let family):
+                    result.append(marked(mark, family))
+                case .addresses(let first, let last, let port):
+                    // An entry without a port takes the virtual server's (none: every port, 0).
+                    let port = port ?? 0
+                    var address = first
+                    var count = 0
+                    while count < 256 {
+                        result.append(service(address, port))
+                        if address == last { break }
+                        guard let next = Self.next(address) else { break }
+                        address = next
+                        count += 1
+                    }
                 }
             }
             return result

@@ -156,7 +156,14 @@ extension ConfigurationBuilder {
                     )
                 }
             case "lvs_method":
-                if let method = forwardingMethod(child) { server.forwardingMethod = method }
+                if let (method, tunnel) = forwarding(child) {
+                    server.forwardingMethod = method
+                    server.tunnel = tunnel
+                }
+            case "hashed": server.schedulerFlags.insert(.hashed)
+            case "flag-1", "sh-fallback", "mh-fallback": server.schedulerFlags.insert(.flag1)
+            case "flag-2", "sh-port", "mh-port": server.schedulerFlags.insert(.flag2)
+            case "flag-3": server.schedulerFlags.insert(.flag3)
             case "protocol":
                 guard let value = word(child, "TCP, UDP or SCTP") else { break }
                 if let transport = VirtualServer.TransportProtocol(rawValue: value) {
@@ -198,7 +205,10 @@ extension ConfigurationBuilder {
                     server.otherSettings.append(setting(child))
                 }
             case "sorry_server_lvs_method":
-                if let method = forwardingMethod(child) { server.sorryServer?.forwardingMethod = method }
+                if let (method, tunnel) = forwarding(child) {
+                    server.sorryServer?.forwardingMethod = method
+                    server.sorryServer?.tunnel = tunnel
+                }
             case "smtp_alert": server.smtpAlert = boolean(child)
             case "ops": server.operationMode = true
             case "ha_suspend": server.haSuspend = true
@@ -222,14 +232,69 @@ extension ConfigurationBuilder {
         configuration.virtualServers.append(server)
     }
 
-    mutating func forwardingMethod(_ statement: Statement) -> VirtualServer.ForwardingMethod? {
+    /// `lvs_method NAT|DR|TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]`, with keepalived's rules: a
+    /// gue tunnel needs a port and only gue takes one; ipip takes no checksum option, gre no remote one.
+    mutating func forwarding(
+        _ statement: Statement
+    ) -> (VirtualServer.ForwardingMethod, VirtualServer.Tunnel?)? {
         guard let value = word(statement, "NAT, DR or TUN") else { return nil }
         guard let method = VirtualServer.ForwardingMethod(rawValue: value) else {
             error(
                 .invalidValue, statement.arguments[0].location, "`\(statement.name)` is NAT, DR or TUN, not '\(value)'")
             return nil
         }
-        return method
+        guard method == .tunnel else {
+            if statement.arguments.count > 1 {
+                warning(
+                    .extraArgument, statement.arguments[1].location,
+                    "tunnel options apply to TUN only; '\(statement.arguments[1].text)' and what follows are ignored")
+            }
+            return (method, nil)
+        }
+        var tunnel = VirtualServer.Tunnel()
+        var words = statement.arguments.dropFirst()[...]
+        while let option = words.popFirst() {
+            switch option.text {
+            case "type":
+                guard let kind = words.popFirst() else {
+                    error(.missingArgument, option.location, "`type` needs ipip, gue or gre")
+                    return nil
+                }
+                switch kind.text {
+                case "ipip": tunnel.kind = .ipip
+                case "gue": tunnel.kind = .gue
+                case "gre": tunnel.kind = .gre
+                default:
+                    error(.invalidValue, kind.location, "unknown tunnel type '\(kind.text)'; use ipip, gue or gre")
+                    return nil
+                }
+            case "port":
+                guard let value = words.popFirst(), let port = UInt16(value.text), port > 0 else {
+                    error(.invalidValue, option.location, "`port` needs a gue tunnel port from 1 to 65535")
+                    return nil
+                }
+                tunnel.port = port
+            case "nocsum": tunnel.checksum = .none
+            case "csum": tunnel.checksum = .checksum
+            case "remcsum": tunnel.checksum = .remote
+            default:
+                error(.invalidValue, option.location, "invalid tunnel option '\(option.text)'")
+                return nil
+            }
+        }
+        if (tunnel.kind == .gue) != (tunnel.port != 0) {
+            error(.conflict, statement.location, "gue tunnels need a `port`, and only gue tunnels take one")
+            return nil
+        }
+        if tunnel.kind == .ipip && tunnel.checksum != .none {
+            error(.conflict, statement.location, "ipip tunnels take no checksum option")
+            return nil
+        }
+        if tunnel.kind == .gre && tunnel.checksum == .remote {
+            error(.conflict, statement.location, "gre tunnels take no remote checksum option")
+            return nil
+        }
+        return (method, tunnel)
     }
 
     mutating func buildRealServer(
@@ -245,6 +310,7 @@ extension ConfigurationBuilder {
         var real = RealServer(address: ip, port: port, location: statement.location)
         real.weight = server.weight
         real.forwardingMethod = server.forwardingMethod
+        real.tunnel = server.tunnel
         real.inhibitOnFailure = server.inhibitOnFailure
         real.virtualhost = server.virtualhost
         if let alert = server.smtpAlert { real.smtpAlert = alert }
@@ -254,7 +320,11 @@ extension ConfigurationBuilder {
             real.keywordLocations[keyword] = child.location
             switch keyword {
             case "weight": if let value = integer(child, 0...Int(Int32.max)) { real.weight = value }
-            case "lvs_method": if let method = forwardingMethod(child) { real.forwardingMethod = method }
+            case "lvs_method":
+                if let (method, tunnel) = forwarding(child) {
+                    real.forwardingMethod = method
+                    real.tunnel = tunnel
+                }
             case "inhibit_on_failure": real.inhibitOnFailure = boolean(child) ?? real.inhibitOnFailure
             case "notify_up": real.notifyUp = script(child)
             case "notify_down": real.notifyDown = script(child)

@@ -21,6 +21,28 @@ public struct VirtualServer: Hashable, Sendable {
         case nat = "NAT", directRouting = "DR", tunnel = "TUN"
     }
 
+    /// `lvs_method TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]`.
+    public struct Tunnel: Hashable, Sendable {
+        public enum Kind: UInt8, Hashable, Sendable { case ipip = 0, gue = 1, gre = 2 }
+        public enum Checksum: UInt16, Hashable, Sendable { case none = 0, checksum = 1, remote = 2 }
+        public var kind = Kind.ipip
+        public var port: UInt16 = 0
+        public var checksum = Checksum.none
+
+        public init() {}
+    }
+
+    /// IPVS scheduler flags (IP_VS_SVC_F_SCHED1..3, _HASHED): `flag-1`..`flag-3`, `hashed`, and the names `sh-port`,
+    /// `sh-fallback`, `mh-port`, `mh-fallback` give them.
+    public struct SchedulerFlags: OptionSet, Hashable, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        public static let hashed = SchedulerFlags(rawValue: 0x2)
+        public static let flag1 = SchedulerFlags(rawValue: 0x8)
+        public static let flag2 = SchedulerFlags(rawValue: 0x10)
+        public static let flag3 = SchedulerFlags(rawValue: 0x20)
+    }
+
     public enum TransportProtocol: String, Hashable, Sendable {
         case tcp = "TCP", udp = "UDP", sctp = "SCTP"
     }
@@ -37,7 +59,12 @@ public struct VirtualServer: Hashable, Sendable {
     public var transportProtocol: TransportProtocol = .tcp
     public var persistenceTimeout: Duration?
     public var persistenceGranularity: String?
+    /// `persistence_granularity` as IPVS takes it: an IPv4 netmask (host order), or an IPv6 prefix length.
+    public var persistenceNetmask: UInt32?
     public var persistenceEngine: String?
+    public var schedulerFlags: SchedulerFlags = []
+    /// The tunnel of `lvs_method TUN ...`, which the real servers inherit.
+    public var tunnel: Tunnel?
     public var delayLoop: Duration = .seconds(60)
     public var weight = 1
     public var quorum = 1
@@ -68,6 +95,7 @@ public struct SorryServer: Hashable, Sendable {
     public var port: UInt16?
     public var inhibit = false
     public var forwardingMethod: VirtualServer.ForwardingMethod?
+    public var tunnel: VirtualServer.Tunnel?
 }
 
 /// `real_server IP [PORT] { ... }`.
@@ -77,6 +105,7 @@ public struct RealServer: Hashable, Sendable {
     public var location: SourceLocation
     public var weight = 1
     public var forwardingMethod: VirtualServer.ForwardingMethod = .nat
+    public var tunnel: VirtualServer.Tunnel?
     public var inhibitOnFailure = false
     public var notifyUp: ScriptCommand?
     public var notifyDown: ScriptCommand?

@@ -39,6 +39,9 @@ public enum KeywordInventory {
     static let noExtraVMAC = KeywordSupport.notYet(
         "Vigil creates no VMAC for an address on another interface: it goes on that interface, with its own MAC (gratuitous ARP moves clients to it)"
     )
+    static let nftablesNoPersistence = "with the nftables backend, connections are not kept on one real server"
+    static let nftablesNoSchedulerFlags = "with the nftables backend, scheduler flags have no equivalent and are ignored"
+    static let nftablesNoThresholds = "with the nftables backend, no connection thresholds are enforced"
     static let checkerTiming = "CheckerMachine (retry and timing), cascading from virtual_server and real_server"
     static let sharedCheckerKeywords: [(String, KeywordSupport)] = [
         ("connect_ip", .works("CheckerPlanner: the probe's address")),
@@ -81,15 +84,11 @@ public enum KeywordInventory {
                 ("vrrp_sync_group", .works("SyncGroupState: MASTER together, BACKUP and FAULT spread")),
                 (
                     "virtual_server",
-                    .worksExcept(
-                        "CheckerPlanner: checkers, ServicePool, the load balancer",
-                        except: "`virtual_server fwmark N` is checked but not balanced")
+                    .works("CheckerPlanner: checkers, ServicePool, the load balancer (address and port, or firewall mark)")
                 ),
                 (
                     "virtual_server_group",
-                    .worksExcept(
-                        "CheckerPlanner: a service for every address of each range",
-                        except: "`fwmark` entries and entries without a port are not balanced")
+                    .works("CheckerPlanner: a service for every address of each range, and every firewall mark")
                 ),
                 ("SSL", .works("TLSContext for SSL_GET")),
                 (
@@ -512,17 +511,20 @@ public enum KeywordInventory {
                     "persistence_timeout",
                     .worksExcept("IPVS persistence", except: "with the nftables backend, connections are not kept on one real server")
                 ),
-                ("persistence_granularity", .notYet("persistence is per client address (/32, /128)")),
-                ("persistence_engine", .notYet("no persistence engine is set")),
-                ("hashed", .notYet("the IPVS service gets no scheduler flags")),
-                ("flag-1", .notYet("the IPVS service gets no scheduler flags")),
-                ("flag-2", .notYet("the IPVS service gets no scheduler flags")),
-                ("flag-3", .notYet("the IPVS service gets no scheduler flags")),
-                ("sh-port", .notYet("the IPVS service gets no scheduler flags")),
-                ("sh-fallback", .notYet("the IPVS service gets no scheduler flags")),
-                ("mh-port", .notYet("the IPVS service gets no scheduler flags")),
-                ("mh-fallback", .notYet("the IPVS service gets no scheduler flags")),
-                ("ops", .notYet("one-packet scheduling is not set")),
+                (
+                    "persistence_granularity",
+                    .worksExcept("IPVS: the persistence netmask or prefix length", except: nftablesNoPersistence)
+                ),
+                ("persistence_engine", .worksExcept("IPVS: the persistence engine (sip)", except: nftablesNoPersistence)),
+                ("hashed", .worksExcept("IPVS: the scheduler's flag", except: nftablesNoSchedulerFlags)),
+                ("flag-1", .worksExcept("IPVS: the scheduler's flag", except: nftablesNoSchedulerFlags)),
+                ("flag-2", .worksExcept("IPVS: the scheduler's flag", except: nftablesNoSchedulerFlags)),
+                ("flag-3", .worksExcept("IPVS: the scheduler's flag", except: nftablesNoSchedulerFlags)),
+                ("sh-port", .worksExcept("IPVS: the scheduler's flag", except: nftablesNoSchedulerFlags)),
+                ("sh-fallback", .worksExcept("IPVS: the scheduler's flag", except: nftablesNoSchedulerFlags)),
+                ("mh-port", .worksExcept("IPVS: the scheduler's flag", except: nftablesNoSchedulerFlags)),
+                ("mh-fallback", .worksExcept("IPVS: the scheduler's flag", except: nftablesNoSchedulerFlags)),
+                ("ops", .worksExcept("IPVS: one-packet scheduling", except: "with the nftables backend, connections are tracked as usual")),
                 ("ha_suspend", .notYet("the checkers run whether or not this node holds the address")),
                 ("alpha", .works("CheckerMachine: checkers start down")),
                 ("omega", .notYet("quorum_down is not run when Vigil stops")),
@@ -548,8 +550,8 @@ public enum KeywordInventory {
             [
                 ("weight", .works("ServicePool: the destination's weight")),
                 ("lvs_method", .worksExcept("IPVS forwarding (NAT, DR, TUN)", except: "with the nftables backend, NAT only")),
-                ("uthreshold", .notYet("no upper connection limit is set")),
-                ("lthreshold", .notYet("no lower connection limit is set")),
+                ("uthreshold", .worksExcept("IPVS: the upper connection threshold", except: nftablesNoThresholds)),
+                ("lthreshold", .worksExcept("IPVS: the lower connection threshold", except: nftablesNoThresholds)),
                 ("inhibit_on_failure", .works("ServicePool: weight 0 instead of removal")),
                 ("notify_up", .works("Notifier")),
                 ("notify_down", .works("Notifier")),

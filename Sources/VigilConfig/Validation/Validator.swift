@@ -641,10 +641,27 @@ struct Validator {
         for real in server.realServers where real.forwardingMethod != .nat {
             report("lvs_method", real.keywordLocations["lvs_method"], context: "real_server")
         }
+        for keyword in [
+            "persistence_granularity", "persistence_engine", "hashed", "flag-1", "flag-2", "flag-3", "sh-port",
+            "sh-fallback", "mh-port", "mh-fallback", "ops",
+        ] {
+            report(keyword, server.keywordLocations[keyword], context: "virtual_server")
+        }
+        for real in server.realServers {
+            report("uthreshold", real.keywordLocations["uthreshold"], context: "real_server")
+            report("lthreshold", real.keywordLocations["lthreshold"], context: "real_server")
+        }
     }
 
     mutating func checkVirtualServers() {
         let nftables = balancesWithNFTables == true
+        checkVirtualServerGroups()
+        for index in configuration.virtualServers.indices {
+            var server = configuration.virtualServers[index]
+            checkPersistence(&server)
+            checkQuorum(&server)
+            configuration.virtualServers[index] = server
+        }
         for server in configuration.virtualServers {
             if nftables { checkNFTablesLimits(server) }
             if case .group(let name) = server.address,
@@ -672,5 +689,68 @@ struct Validator {
                 }
             }
         }
+    }
+
+    /// keepalived: a group mixing IPv4, IPv6 and firewall marks cannot tell which family its marks are, unless the
+    /// virtual server says (`ip_family`); such a group is removed.
+    mutating func checkVirtualServerGroups() {
+        var removed = Set<String>()
+        for group in configuration.virtualServerGroups {
+            var families = Set<IPAddress.Family>()
+            var marks = false
+            for entry in group.entries {
+                switch entry {
+                case .addresses(let first, _, _): families.insert(first.family)
+                case .firewallMark(_, let family):
+                    if let family { families.insert(family) } else { marks = true }
+                }
+            }
+            let declared = configuration.virtualServers.contains {
+                if case .group(group.name) = $0.address { $0.keywordLocations["ip_family"] != nil } else { false }
+            }
+            if families.count > 1 && marks && !declared {
+                report(
+                    .error, .familyMismatch, group.location,
+                    "virtual_server_group \(group.name) has IPv4 and IPv6 addresses and firewall marks, so the marks' family is unknown; add `ip_family inet|inet6` to its virtual server, or split the group. It is removed"
+                )
+                removed.insert(group.name)
+            }
+        }
+        configuration.virtualServerGroups.removeAll { removed.contains($0.name) }
+        configuration.virtualServers.removeAll {
+            if case .group(let name) = $0.address { removed.contains(name) } else { false }
+        }
+    }
+
+    /// `persistence_granularity`: an IPv4 netmask, or an IPv6 prefix length (keepalived's reading).
+    mutating func checkPersistence(_ server: inout VirtualServer) {
+        guard let text = server.persistenceGranularity else { return }
+        let location = server.keywordLocations["persistence_granularity"] ?? server.location
+        if server.family == .ipv6 || (server.family == nil && !text.contains(".")) {
+            if let length = UInt32(text), (1...128).contains(length) {
+                server.persistenceNetmask = length
+                return
+            }
+            report(.error, .invalidValue, location, "an IPv6 `persistence_granularity` is a prefix length from 1 to 128, not '\(text)'")
+        } else if let mask = IPAddress(text), case .v4(let value) = mask,
+            value == 0 || (~value &+ 1) & ~value == 0
+        {
+            server.persistenceNetmask = value
+            return
+        } else {
+            report(.error, .invalidValue, location, "an IPv4 `persistence_granularity` is a netmask such as 255.255.255.0, not '\(text)'")
+        }
+        server.persistenceGranularity = nil
+    }
+
+    /// keepalived lowers a quorum above the real servers' total weight to that weight.
+    mutating func checkQuorum(_ server: inout VirtualServer) {
+        let total = server.realServers.reduce(0) { $0 + $1.weight }
+        guard server.quorum > total, total > 0 else { return }
+        report(
+            .warning, .conflict, server.keywordLocations["quorum"] ?? server.location,
+            "`quorum \(server.quorum)` exceeds the real servers' total weight \(total); it is lowered to \(total), as keepalived does"
+        )
+        server.quorum = total
     }
 }
