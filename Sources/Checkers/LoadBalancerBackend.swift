@@ -8,7 +8,9 @@ public protocol LoadBalancerBackend: AnyObject {
     var name: String { get }
     /// Makes the kernel hold exactly `state` (only what this backend created is touched).
     func apply(_ state: LoadBalancerState, changes: [LoadBalancerState.Change]) throws(LoadBalancerError)
-    /// Removes everything this backend created.
+    /// Flush at start, timeouts, synchronisation daemons; `previous`: the settings applied before (a reload).
+    func configure(_ settings: LoadBalancerSettings, previous: LoadBalancerSettings?) throws(LoadBalancerError)
+    /// Removes everything this backend created (with `flushOnStop`, everything).
     func removeAll()
 }
 
@@ -35,6 +37,9 @@ public final class NFTablesBackend: LoadBalancerBackend {
     public func removeAll() {
         try? run(NFTablesRuleset.removal)
     }
+
+    /// IPVS's flushes, timeouts and daemons have no nftables counterpart: the validator warned where used.
+    public func configure(_ settings: LoadBalancerSettings, previous: LoadBalancerSettings?) throws(LoadBalancerError) {}
 
     func run(_ script: String) throws(LoadBalancerError) {
         do {
@@ -118,11 +123,72 @@ public final class IPVSBackend: LoadBalancerBackend {
     }
 
     public func removeAll() {
-        for service in created.sorted() {
-            _ = try? socket.request { sequence in
-                IPVSMessage.message(.deleteService, service: service, familyID: family, sequence: sequence)
+        if let daemon = settings.syncDaemon { stopDaemons(daemon) }
+        if settings.flushOnStop {
+            _ = try? socket.request { IPVSMessage.flush(familyID: family, sequence: $0) }
+        } else {
+            for service in created.sorted() {
+                _ = try? socket.request { sequence in
+                    IPVSMessage.message(.deleteService, service: service, familyID: family, sequence: sequence)
+                }
             }
         }
         created.removeAll()
+    }
+
+    /// The settings applied: what stop undoes.
+    var settings = LoadBalancerSettings()
+
+    public func configure(_ settings: LoadBalancerSettings, previous: LoadBalancerSettings?) throws(LoadBalancerError) {
+        self.settings = settings
+        func send(_ what: String, _ build: (UInt32) -> [UInt8]) throws(LoadBalancerError) {
+            let outcome: NetlinkSocket.Outcome
+            do {
+                outcome = try socket.request(build)
+            } catch {
+                throw LoadBalancerError("IPVS \(what): \(error)")
+            }
+            guard outcome.succeeded else { throw LoadBalancerError("IPVS \(what): \(outcome.description)") }
+        }
+        if settings.flushAtStart { try send("flush") { IPVSMessage.flush(familyID: family, sequence: $0) } }
+        if let timeouts = settings.timeouts, timeouts.count == 3, timeouts != previous?.timeouts ?? [] {
+            try send("timeouts") {
+                IPVSMessage.timeouts(
+                    tcp: timeouts[0], tcpFin: timeouts[1], udp: timeouts[2], familyID: family, sequence: $0)
+            }
+        }
+        guard settings.syncDaemon != previous?.syncDaemon else { return }
+        if let old = previous?.syncDaemon { stopDaemons(old) }
+        if let daemon = settings.syncDaemon {
+            // Without a VRRP instance to follow, both run (keepalived's rule).
+            for master in [true, false] {
+                var one = daemon
+                one.master = master
+                try send("sync daemon") { IPVSMessage.daemon(start: true, one, familyID: family, sequence: $0) }
+            }
+        }
+    }
+
+    /// Starts or stops one synchronisation daemon (the VRRP process's, following its instance).
+    public func syncDaemon(_ daemon: IPVSMessage.SyncDaemon, start: Bool) throws(LoadBalancerError) {
+        let outcome: NetlinkSocket.Outcome
+        do {
+            outcome = try socket.request { IPVSMessage.daemon(start: start, daemon, familyID: family, sequence: $0) }
+        } catch {
+            throw LoadBalancerError("IPVS sync daemon: \(error)")
+        }
+        // Starting one that runs, or stopping one that does not, leaves it as wanted.
+        guard outcome.succeeded || outcome.errno == EEXIST || outcome.errno == ESRCH else {
+            throw LoadBalancerError(
+                "IPVS \(daemon.master ? "master" : "backup") sync daemon \(start ? "start" : "stop"): \(outcome.description)")
+        }
+    }
+
+    func stopDaemons(_ daemon: IPVSMessage.SyncDaemon) {
+        for master in [true, false] {
+            var one = daemon
+            one.master = master
+            _ = try? socket.request { IPVSMessage.daemon(start: false, one, familyID: family, sequence: $0) }
+        }
     }
 }

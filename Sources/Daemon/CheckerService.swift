@@ -100,6 +100,19 @@ final class BalancerThread: @unchecked Sendable {
     }
 
     func removeAll() { worker.submit { [self] in backend.removeAll() } }
+
+    func configure(
+        _ settings: LoadBalancerSettings, previous: LoadBalancerSettings?, then done: @escaping @Sendable (String?) -> Void
+    ) {
+        worker.submit { [self] in
+            do {
+                try backend.configure(settings, previous: previous)
+                done(nil)
+            } catch {
+                done("\(error)")
+            }
+        }
+    }
 }
 
 /// The checker process's executor: it owns the event loop, the probes, the load balancer's thread and the notifier,
@@ -268,6 +281,11 @@ public final class CheckerService {
             }
         case .removeLoadBalancer:
             balancer.removeAll()
+        case .configureLoadBalancer(let settings, let previous):
+            let logger = self.logger
+            balancer.configure(settings, previous: previous) { failure in
+                if let failure { logger.error("load balancer: \(failure)") }
+            }
         case .pollFiles(let paths):
             filePaths = paths
             if let fileTimer { loop.cancel(fileTimer) }

@@ -1,5 +1,7 @@
 import CLinux
+import Checkers
 import Glibc
+import HealthCheck
 import LinuxNet
 import Logging
 import VRRP
@@ -49,6 +51,8 @@ public final class VRRPService {
     /// A process events socket opened by the supervisor (before it entered `net_namespace`), if it passed one.
     public var inheritedProcessEvents: Int32?
     var processEventsUnavailable = false
+    /// IPVS, for `lvs_sync_daemon ... inst` (opened when first needed).
+    var ipvs: IPVSBackend?
     /// linkbeat: the interfaces whose carrier is read every second, and the timer of the next reading.
     var linkbeatNames: [String] = []
     var linkbeatTimer: EventLoop.TimerID?
@@ -231,6 +235,21 @@ public final class VRRPService {
             announce(announcement)
         case .firewall(let script, let removalOnly):
             runFirewall(script, removalOnly: removalOnly)
+        case .syncDaemon(let daemon, let start):
+            if ipvs == nil {
+                switch IPVSBackend.open() {
+                case .success(let backend): ipvs = backend
+                case .failure(let error):
+                    logger.error("lvs_sync_daemon: \(error)")
+                    return []
+                }
+            }
+            do {
+                try ipvs?.syncDaemon(daemon, start: start)
+                logger.info("IPVS \(daemon.master ? "master" : "backup") sync daemon \(start ? "started" : "stopped") on \(daemon.interface) (sync id \(daemon.syncID))")
+            } catch {
+                logger.error("\(error)")
+            }
         case .createVirtualLink(let request):
             let outcome = io.createVirtualLink(request)
             return planner.virtualLinkChanged(

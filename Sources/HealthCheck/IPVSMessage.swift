@@ -146,6 +146,57 @@ public enum IPVSMessage {
     static func be16(_ value: UInt16) -> [UInt8] { withUnsafeBytes(of: value.bigEndian) { Array($0) } }
     static func be32(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.bigEndian) { Array($0) } }
 
+    /// IPVS_CMD_FLUSH: every service and destination goes.
+    public static func flush(familyID: UInt16, sequence: UInt32) -> [UInt8] {
+        wrap([Command.flush.rawValue, version, 0, 0], familyID: familyID, flags: request | acknowledge, sequence: sequence)
+    }
+
+    /// IPVS_CMD_SET_CONFIG: the connection timeouts (seconds; 0 leaves one as it is).
+    public static func timeouts(tcp: UInt32, tcpFin: UInt32, udp: UInt32, familyID: UInt16, sequence: UInt32) -> [UInt8] {
+        var body: [UInt8] = [12, version, 0, 0]  // IPVS_CMD_SET_CONFIG
+        body += attribute(4, le(tcp)) + attribute(5, le(tcpFin)) + attribute(6, le(udp))  // IPVS_CMD_ATTR_TIMEOUT_*
+        return wrap(body, familyID: familyID, flags: request | acknowledge, sequence: sequence)
+    }
+
+    /// The connection synchronisation daemon's settings.
+    public struct SyncDaemon: Equatable, Sendable {
+        public var master: Bool
+        public var interface: String
+        public var syncID: UInt32
+        public var maxLength: UInt16?
+        public var port: UInt16?
+        public var ttl: UInt8?
+        public var group: IPAddress?
+
+        public init(master: Bool, interface: String, syncID: UInt32) {
+            self.master = master
+            self.interface = interface
+            self.syncID = syncID
+        }
+    }
+
+    /// IPVS_CMD_NEW_DAEMON / IPVS_CMD_DEL_DAEMON for a master or backup sync daemon.
+    public static func daemon(start: Bool, _ daemon: SyncDaemon, familyID: UInt16, sequence: UInt32) -> [UInt8] {
+        var attributes = attribute(1, le(daemon.master ? 1 : 2))  // IPVS_DAEMON_ATTR_STATE
+        if start {
+            attributes += attribute(2, Array(daemon.interface.utf8) + [0])  // MCAST_IFN
+            attributes += attribute(3, le(daemon.syncID))  // SYNC_ID
+            if let length = daemon.maxLength { attributes += attribute(4, le16(length)) }  // SYNC_MAXLEN
+            if case .v4(let value)? = daemon.group { attributes += attribute(5, be32(value)) }  // MCAST_GROUP
+            if let group = daemon.group, group.family == .ipv6 { attributes += attribute(6, group.bytes) }  // GROUP6
+            if let port = daemon.port { attributes += attribute(7, le16(port)) }  // MCAST_PORT
+            if let ttl = daemon.ttl { attributes += attribute(8, [ttl]) }  // MCAST_TTL
+        } else {
+            attributes += attribute(3, le(daemon.syncID))
+        }
+        let body = [start ? 9 : 10, version, 0, 0] + nested(3, attributes)  // IPVS_CMD_ATTR_DAEMON
+        return wrap(body, familyID: familyID, flags: request | acknowledge, sequence: sequence)
+    }
+
+    static func wrap(_ body: [UInt8], familyID: UInt16, flags: UInt16, sequence: UInt32) -> [UInt8] {
+        le(UInt32(16 + body.count)) + le16(familyID) + le16(flags) + le(sequence) + le(UInt32(0)) + body
+    }
+
     /// The family-id request to the generic-netlink controller (CTRL_CMD_GETFAMILY for "IPVS").
     public static func familyRequest(sequence: UInt32) -> [UInt8] {
         let body: [UInt8] = [3, 1, 0, 0] + attribute(2, Array(familyName.utf8) + [0])

@@ -101,3 +101,32 @@ public struct LoadBalancerState: Sendable, Equatable {
         return result
     }
 }
+
+/// What the kernel load balancer is set to besides its services: flushed at start and on stop, its connection
+/// timeouts, and the connection synchronisation daemons (`lvs_flush`, `lvs_flush_on_stop`, `lvs_timeouts`,
+/// `lvs_sync_daemon` without `inst`: both daemons from the checker process).
+public struct LoadBalancerSettings: Equatable, Sendable {
+    public var flushAtStart = false
+    public var flushOnStop = false
+    /// TCP, TCP FIN and UDP timeouts in seconds (0 leaves one as it is).
+    public var timeouts: [UInt32]?
+    /// The daemons' settings (`master` is set per daemon).
+    public var syncDaemon: IPVSMessage.SyncDaemon?
+
+    public init() {}
+
+    public init(_ global: GlobalDefinitions) {
+        flushAtStart = global.lvsFlush
+        flushOnStop = global.lvsFlushOnStop == .full
+        timeouts = global.lvsTimeoutValues.map { $0.map { UInt32(clamping: $0) } }
+        if let daemon = global.lvsSyncDaemon, daemon.instance == nil {
+            var settings = IPVSMessage.SyncDaemon(
+                master: true, interface: daemon.interface, syncID: UInt32(clamping: daemon.syncID ?? 0))
+            settings.maxLength = daemon.maxLength.map { UInt16(clamping: $0) }
+            settings.port = daemon.port.map { UInt16(clamping: $0) }
+            settings.ttl = daemon.ttl.map { UInt8(clamping: $0) }
+            settings.group = daemon.group
+            syncDaemon = settings
+        }
+    }
+}

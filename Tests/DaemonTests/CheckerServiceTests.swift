@@ -24,6 +24,12 @@ final class FakeBackend: LoadBalancerBackend, @unchecked Sendable {
 
     func removeAll() { lock.withLock { states.append(LoadBalancerState()) } }
 
+    private var configured: [LoadBalancerSettings] = []
+    func configure(_ settings: LoadBalancerSettings, previous: LoadBalancerSettings?) throws(LoadBalancerError) {
+        lock.withLock { configured.append(settings) }
+    }
+    var settings: [LoadBalancerSettings] { lock.withLock { configured } }
+
     var applied: [LoadBalancerState] { lock.withLock { states } }
     var applyThreads: [pthread_t] { lock.withLock { threads } }
 }

@@ -907,3 +907,34 @@ struct VRRPPlannerLinkbeatTests {
         #expect(harness.state("VI_1") == .master)
     }
 }
+
+@Suite("VRRP planner: IPVS sync daemon")
+struct VRRPPlannerSyncDaemonTests {
+    @Test("lvs_sync_daemon ... inst: backup from the first state, master while MASTER (backup stopped), back on leaving; stop stops it")
+    func followsInstance() {
+        let text =
+            "global_defs {\n    lvs_sync_daemon eth0 inst VI_1 port 8848\n}\n" + instanceText(priority: 200)
+        var harness = PlannerHarness(text)
+        func daemons(since mark: Int) -> [String] {
+            harness.since(mark).compactMap { action in
+                if case .syncDaemon(let daemon, let start) = action {
+                    "\(start ? "+" : "-")\(daemon.master ? "master" : "backup") \(daemon.syncID) \(daemon.port ?? 0)"
+                } else { nil }
+            }
+        }
+        harness.start()
+        harness.advance(by: .zero)
+        #expect(daemons(since: 0) == ["+backup 51 8848"], "the VRID is the default sync id")
+        var mark = harness.actions.count
+        harness.advance(by: .seconds(4))
+        #expect(harness.state("VI_1") == .master)
+        #expect(daemons(since: mark) == ["-backup 51 8848", "+master 51 8848"])
+        mark = harness.actions.count
+        harness.feed(harness.planner.received(PlannerHarness.advert(priority: 250), on: SocketKey(index: 2, family: .ipv4), now: harness.now))
+        #expect(harness.state("VI_1") == .backup)
+        #expect(daemons(since: mark) == ["-master 51 8848", "+backup 51 8848"])
+        mark = harness.actions.count
+        harness.feed(harness.planner.stop(now: harness.now))
+        #expect(daemons(since: mark) == ["-backup 51 8848"])
+    }
+}

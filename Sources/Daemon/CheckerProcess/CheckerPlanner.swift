@@ -69,6 +69,8 @@ struct CheckerPlanner {
         case applyLoadBalancer(LoadBalancerState, changes: [LoadBalancerState.Change])
         /// Remove everything the backend created, off the loop (on stop).
         case removeLoadBalancer
+        /// Flush at start, timeouts, synchronisation daemons (the previous settings, to change from).
+        case configureLoadBalancer(LoadBalancerSettings, previous: LoadBalancerSettings?)
         /// Read these FILE_CHECK files every second and report with `fileValues` (empty: stop).
         case pollFiles([String])
         case notify(Notification)
@@ -150,7 +152,8 @@ struct CheckerPlanner {
     // MARK: - Start and stop
 
     mutating func start(now: MonotonicTime) -> [Action] {
-        var actions = build(keeping: [:], now: now)
+        var actions: [Action] = [.configureLoadBalancer(LoadBalancerSettings(configuration.global), previous: nil)]
+        actions += build(keeping: [:], now: now)
         actions.append(
             .log(
                 .info,
@@ -657,6 +660,14 @@ struct CheckerPlanner {
         configuration = result.configuration
         if old.global != configuration.global { actions.append(.replaceNotifier(configuration.global)) }
         if old.ssl != configuration.ssl { actions.append(.replaceTLS(configuration.ssl)) }
+        let settings = LoadBalancerSettings(configuration.global)
+        let previousSettings = LoadBalancerSettings(old.global)
+        if settings != previousSettings {
+            // A flush at start applies at start only.
+            var changed = settings
+            changed.flushAtStart = false
+            actions.append(.configureLoadBalancer(changed, previous: previousSettings))
+        }
         if old.global.vigil.loadBalancerBackend != configuration.global.vigil.loadBalancerBackend {
             actions.append(.log(.warning, "vigil_lb_backend changed: the new backend is used after a restart"))
         }

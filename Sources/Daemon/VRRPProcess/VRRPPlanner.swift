@@ -1,4 +1,5 @@
 import Checksums
+import HealthCheck
 import LinuxNet
 import Logging
 import VRRP
@@ -95,6 +96,9 @@ struct VRRPPlanner {
         /// Runs an nft script (the accept-mode table: install, replace or remove) off the loop; `removalOnly`
         /// scripts are skipped when nft is not installed (there is then nothing to remove).
         case firewall(script: String, removalOnly: Bool)
+        /// Starts or stops an IPVS connection synchronisation daemon (`lvs_sync_daemon ... inst` follows its
+        /// instance: master while it is MASTER, backup otherwise).
+        case syncDaemon(IPVSMessage.SyncDaemon, start: Bool)
         /// Creates a VMAC interface; the executor answers with `virtualLinkChanged`.
         case createVirtualLink(VirtualLinkRequest)
         /// Removes a VMAC interface; the executor answers with `virtualLinkChanged`.
@@ -247,6 +251,34 @@ struct VRRPPlanner {
             script = AcceptModeFirewall.removal(table: new.global.vrrpFirewall.table)
         }
         return [.firewall(script: script, removalOnly: true)]
+    }
+
+    /// `lvs_sync_daemon IF inst NAME`: the daemon this router's state calls for, if it is NAME.
+    func syncDaemon(_ index: Int, master: Bool) -> IPVSMessage.SyncDaemon? {
+        guard let daemon = configuration.global.lvsSyncDaemon, daemon.instance == routers[index].name else { return nil }
+        var settings = IPVSMessage.SyncDaemon(
+            master: master, interface: daemon.interface,
+            syncID: UInt32(clamping: daemon.syncID ?? Int(routers[index].virtualRouterID)))
+        settings.maxLength = daemon.maxLength.map { UInt16(clamping: $0) }
+        settings.port = daemon.port.map { UInt16(clamping: $0) }
+        settings.ttl = daemon.ttl.map { UInt8(clamping: $0) }
+        settings.group = daemon.group
+        return settings
+    }
+
+    /// keepalived's switch: becoming MASTER stops the backup daemon and starts the master one; leaving MASTER the
+    /// other way round; a first state starts the backup daemon; stopping stops what runs.
+    mutating func syncDaemonActions(_ index: Int, from: VirtualRouter.State, to: VirtualRouter.State) -> [Action] {
+        guard let master = syncDaemon(index, master: true), let backup = syncDaemon(index, master: false) else {
+            return []
+        }
+        switch (from == .master, to) {
+        case (false, .master): return [.syncDaemon(backup, start: false), .syncDaemon(master, start: true)]
+        case (true, .stopped): return [.syncDaemon(master, start: false)]
+        case (true, _): return [.syncDaemon(master, start: false), .syncDaemon(backup, start: true)]
+        case (false, .stopped): return from == .initialize ? [] : [.syncDaemon(backup, start: false)]
+        case (false, _): return from == .initialize ? [.syncDaemon(backup, start: true)] : []
+        }
     }
 
     mutating func addRouter(_ instance: VRRPInstance) {
@@ -664,6 +696,7 @@ struct VRRPPlanner {
                 actions.append(.arm(.extraAnnouncement(routers[index].id), at: now + extra.interval))
             }
         }
+        actions += syncDaemonActions(index, from: from, to: to)
         if from == .master {
             routers[index].counters.releasedMaster += 1
             if routers[index].instance.garpExtraInterfaces != nil {

@@ -9,6 +9,62 @@ extension ConfigurationBuilder {
             switch name {
             case "vrrp_garp_extra_if", "vrrp_vmac_garp_intvl":
                 global.garpExtraInterfaces = extraInterfaceAnnouncements(child, range: 1...86400)
+            case "lvs_timeouts":
+                var values = [0, 0, 0]
+                var words = child.arguments[...]
+                if words.isEmpty { error(.missingArgument, child.location, "`lvs_timeouts` needs tcp, tcpfin or udp with seconds") }
+                while let option = words.popFirst() {
+                    let slot = ["tcp": 0, "tcpfin": 1, "udp": 2][option.text]
+                    guard let slot else {
+                        error(.invalidValue, option.location, "unknown `lvs_timeouts` option '\(option.text)'; use tcp, tcpfin or udp")
+                        continue
+                    }
+                    guard let value = words.popFirst() else {
+                        error(.missingArgument, option.location, "`\(option.text)` needs a number of seconds")
+                        break
+                    }
+                    if let seconds = integer(value, 0...(86400 * 31), keyword: "lvs_timeouts \(option.text)") {
+                        values[slot] = seconds
+                    }
+                }
+                global.lvsTimeoutValues = values
+            case "lvs_flush": global.lvsFlush = true
+            case "lvs_flush_on_stop":
+                switch child.arguments.first?.text {
+                case nil: global.lvsFlushOnStop = .full
+                case "VS": global.lvsFlushOnStop = .virtualServers
+                case let other?:
+                    error(.invalidValue, child.arguments[0].location, "`lvs_flush_on_stop` takes nothing or VS, not '\(other)'")
+                }
+            case "lvs_sync_daemon":
+                guard let interface = child.arguments.first else {
+                    error(.missingArgument, child.location, "`lvs_sync_daemon` needs an interface")
+                    break
+                }
+                var daemon = LVSSyncDaemon(interface: interface.text, location: child.location)
+                var words = child.arguments.dropFirst()[...]
+                while let option = words.popFirst() {
+                    guard let value = words.popFirst() else {
+                        error(.missingArgument, option.location, "`\(option.text)` needs a value")
+                        break
+                    }
+                    switch option.text {
+                    case "inst": daemon.instance = value.text
+                    case "id": daemon.syncID = integer(value, 0...255, keyword: "lvs_sync_daemon id")
+                    case "maxlen": daemon.maxLength = integer(value, 1...(65535 - 28), keyword: "lvs_sync_daemon maxlen")
+                    case "port": daemon.port = integer(value, 1...65535, keyword: "lvs_sync_daemon port")
+                    case "ttl": daemon.ttl = integer(value, 1...255, keyword: "lvs_sync_daemon ttl")
+                    case "group":
+                        if let group = IPAddress(value.text), group.isMulticast {
+                            daemon.group = group
+                        } else {
+                            error(.invalidValue, value.location, "the lvs_sync_daemon group must be a multicast address")
+                        }
+                    default:
+                        error(.invalidValue, option.location, "unknown `lvs_sync_daemon` option '\(option.text)'")
+                    }
+                }
+                global.lvsSyncDaemon = daemon
             case "vrrp_min_garp":
                 minimalAnnouncements = boolean(child) ?? false
             case "router_id":

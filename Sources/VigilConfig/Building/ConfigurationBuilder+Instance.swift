@@ -168,7 +168,12 @@ extension ConfigurationBuilder {
             case "debug": if let value = integer(child, 0...4) { instance.debugLevel = value }
             case "kernel_rx_buf_size": instance.kernelRxBufferSize = integer(child, 0...Int(Int32.max))
             case "lvs_sync_daemon_interface":
-                instance.otherSettings.append(setting(child))
+                // keepalived's older form of `lvs_sync_daemon IFNAME inst INSTANCE`.
+                if let interface = word(child, "an interface"), configuration.global.lvsSyncDaemon == nil {
+                    var daemon = LVSSyncDaemon(interface: interface, location: child.location)
+                    daemon.instance = instance.name
+                    configuration.global.lvsSyncDaemon = daemon
+                }
             default:
                 instance.otherSettings.append(setting(child))
             }

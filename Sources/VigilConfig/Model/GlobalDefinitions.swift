@@ -43,6 +43,19 @@ public struct GlobalDefinitions: Hashable, Sendable {
     /// `nftables [NAME]`, `nftables_priority`, `nftables_counters` (and `vrrp_iptables`, which Debian's keepalived
     /// also turns into nftables): the table that drops traffic to the addresses of `no_accept` masters.
     public var vrrpFirewall = FirewallSettings()
+    /// `lvs_timeouts tcp N tcpfin N udp N` (seconds; 0 leaves one as it is).
+    public var lvsTimeouts: (tcp: Int, tcpFin: Int, udp: Int)? {
+        get { lvsTimeoutValues.map { ($0[0], $0[1], $0[2]) } }
+        set { lvsTimeoutValues = newValue.map { [$0.tcp, $0.tcpFin, $0.udp] } }
+    }
+    public var lvsTimeoutValues: [Int]?
+    /// `lvs_flush`: IPVS is emptied at start.
+    public var lvsFlush = false
+    /// `lvs_flush_on_stop [VS]`: on stop IPVS is emptied (without VS) or only the virtual servers removed.
+    public var lvsFlushOnStop: LVSFlushOnStop = .none
+    public enum LVSFlushOnStop: Hashable, Sendable { case none, full, virtualServers }
+    /// `lvs_sync_daemon IFNAME [inst INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group ADDR]`.
+    public var lvsSyncDaemon: LVSSyncDaemon?
     /// `vmac_prefix`: the start of VMAC interfaces' names (`vrrp.51`).
     public var vmacPrefix = "vrrp"
     /// `vrrp_garp_extra_if [all] SECS`: the default of every instance's `garp_extra_if`.
@@ -151,5 +164,24 @@ public struct ExtraInterfaceAnnouncements: Hashable, Sendable {
     public init(interval: Duration, allInterfaces: Bool) {
         self.interval = interval
         self.allInterfaces = allInterfaces
+    }
+}
+
+/// IPVS's connection synchronisation daemon, as `lvs_sync_daemon` configures it.
+public struct LVSSyncDaemon: Hashable, Sendable {
+    public var interface: String
+    /// The VRRP instance whose state decides master or backup; without one both run, from the checker process.
+    public var instance: String?
+    /// The sync id (default: the instance's VRID, else 0).
+    public var syncID: Int?
+    public var maxLength: Int?
+    public var port: Int?
+    public var ttl: Int?
+    public var group: IPAddress?
+    public var location: SourceLocation
+
+    public init(interface: String, location: SourceLocation) {
+        self.interface = interface
+        self.location = location
     }
 }

@@ -39,6 +39,7 @@ public enum KeywordInventory {
     static let noExtraVMAC = KeywordSupport.notYet(
         "Vigil creates no VMAC for an address on another interface: it goes on that interface, with its own MAC (gratuitous ARP moves clients to it)"
     )
+    static let nftablesNoIPVSSettings = "with the nftables backend there is no IPVS to set: nothing is done"
     static let nftablesNoPersistence = "with the nftables backend, connections are not kept on one real server"
     static let nftablesNoSchedulerFlags = "with the nftables backend, scheduler flags have no equivalent and are ignored"
     static let nftablesNoThresholds = "with the nftables backend, no connection thresholds are enforced"
@@ -195,13 +196,15 @@ public enum KeywordInventory {
                 ),
                 ("default_interface", .works("VRRPPlanner+KernelEntries: the interface of a `static_ipaddress` without `dev`")),
                 ("disable_local_igmp", .notYet("the igmp_link_local_mcast_reports setting is left as it is")),
-                ("lvs_timeouts", .notYet("the load balancer's timeouts are left as they are")),
-                ("lvs_flush", .notYet("the load balancer is not flushed at start: Vigil replaces only what it manages")),
+                ("lvs_timeouts", .worksExcept("IPVS: IPVS_CMD_SET_CONFIG", except: nftablesNoIPVSSettings)),
+                ("lvs_flush", .worksExcept("IPVS: emptied at start", except: nftablesNoIPVSSettings)),
+                ("lvs_flush_on_stop", .worksExcept("IPVS: emptied on stop (VS: only Vigil's services)", except: nftablesNoIPVSSettings)),
                 (
-                    "lvs_flush_on_stop",
-                    .notYet("on stop Vigil removes exactly the services it created, whatever this says")
+                    "lvs_sync_daemon",
+                    .worksExcept(
+                        "IPVS: master and backup daemons from the checker, or following `inst` from the VRRP process",
+                        except: nftablesNoIPVSSettings)
                 ),
-                ("lvs_sync_daemon", .notYet("no connection synchronisation daemon is started")),
                 (
                     "vrrp_iptables",
                     .works("as `nftables` (Debian's keepalived, built without iptables, does the same): AcceptModeFirewall")
@@ -410,7 +413,7 @@ public enum KeywordInventory {
                 ("down_timer_adverts", .works("VirtualRouter")),
                 ("lower_prio_no_advert", .works("VirtualRouter")),
                 ("higher_prio_send_advert", .works("VirtualRouter")),
-                ("lvs_sync_daemon_interface", .notYet("no connection synchronisation daemon is started")),
+                ("lvs_sync_daemon_interface", .worksExcept("as `lvs_sync_daemon IFNAME inst` this instance", except: nftablesNoIPVSSettings)),
                 ("debug", .notApplicable("use -D for detailed logs")),
                 ("kernel_rx_buf_size", .notApplicable("Vigil sizes its VRRP sockets for bursts from hundreds of routers")),
             ])

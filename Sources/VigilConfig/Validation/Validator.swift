@@ -655,6 +655,19 @@ struct Validator {
 
     mutating func checkVirtualServers() {
         let nftables = balancesWithNFTables == true
+        if nftables && !configuration.virtualServers.isEmpty {
+            let global = configuration.global
+            for (keyword, used) in [
+                ("lvs_timeouts", global.lvsTimeoutValues != nil), ("lvs_flush", global.lvsFlush),
+                ("lvs_flush_on_stop", global.lvsFlushOnStop != .none), ("lvs_sync_daemon", global.lvsSyncDaemon != nil),
+            ] where used {
+                if case .worksExcept(_, let exception) = KeywordInventory.support(keyword, in: "global_defs") {
+                    report(
+                        .warning, .notSupported, global.location ?? SourceLocation(file: "", line: 0),
+                        "`\(keyword)` is only partly supported: \(exception)")
+                }
+            }
+        }
         checkVirtualServerGroups()
         for index in configuration.virtualServers.indices {
             var server = configuration.virtualServers[index]

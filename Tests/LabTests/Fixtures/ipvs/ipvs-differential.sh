@@ -11,6 +11,8 @@ for conf in "$@"; do
         ns=ipvs-$daemon
         ip netns add $ns
         ip -n $ns link set lo up
+        # A service of someone else's: lvs_flush removes it at start, lvs_flush_on_stop on stop, nothing else.
+        ip netns exec $ns ipvsadm -A -t 192.0.2.1:1 -s rr
         if [ $daemon = keepalived ]; then
             ip netns exec $ns keepalived -n -l -C -f "$conf" -p /tmp/k.pid -c /tmp/c.pid >/tmp/$daemon.log 2>&1 &
         else
@@ -19,7 +21,8 @@ for conf in "$@"; do
         fi
         pid=$!
         sleep 3
-        ip netns exec $ns ipvsadm -Sn | sort >/tmp/$daemon.ipvs
+        { ip netns exec $ns ipvsadm -Sn | sort; ip netns exec $ns ipvsadm -Ln --timeout;
+          ip netns exec $ns ipvsadm -Ln --daemon; } >/tmp/$daemon.ipvs
         kill -TERM $pid
         wait $pid
         left=$(ip netns exec $ns ipvsadm -Sn | wc -l)
