@@ -54,4 +54,39 @@ struct VMTests {
         }
         #expect(values["sync-connections-on-lb2"] == "1", "lb2 holds the synchronised connection")
     }
+
+    /// Per real server, the times it entered and left IPVS, from "EVENT daemon seconds server=weight ..." lines.
+    static func transitions(_ output: String, _ daemon: String) -> [String: [(Double, Bool)]] {
+        var result = [String: [(Double, Bool)]]()
+        var present = Set<String>()
+        for line in output.split(separator: "\n") where line.hasPrefix("EVENT \(daemon) ") {
+            let words = line.split(separator: " ")
+            guard words.count >= 3, let time = Double(words[2]) else { continue }
+            let now = Set(words.dropFirst(3).map { String($0.split(separator: "=")[0]) })
+            for server in now.subtracting(present) { result[server, default: []].append((time, true)) }
+            for server in present.subtracting(now) { result[server, default: []].append((time, false)) }
+            present = now
+        }
+        return result
+    }
+
+    @Test("the checker beside keepalived 2.2.7's on the same scenario: every real server leaves and returns the same number of times, each within a check interval of keepalived (retry and delay_before_retry, alpha, quorum with hysteresis, the sorry server)")
+    func checkerDifferential() throws {
+        let result = try VMLab.run(
+            files: ["\(Self.fixtures)/checker-differential.sh", "\(Self.fixtures)/checker.conf"],
+            ["sh", "/tmp/in/checker-differential.sh"])
+        let keepalived = Self.transitions(result.output, "keepalived")
+        let vigil = Self.transitions(result.output, "vigil")
+        #expect(keepalived["203.0.113.9:80"]?.count == 2, "the scenario ran: the sorry server came and went\n\(result.output)")
+        #expect(Set(keepalived.keys) == Set(vigil.keys), "\(keepalived) \(vigil)")
+        for (server, theirs) in keepalived {
+            let ours = vigil[server] ?? []
+            #expect(ours.map(\.1) == theirs.map(\.1), "\(server): the same ins and outs: \(theirs) vs \(ours)")
+            for (mine, reference) in zip(ours, theirs) {
+                // Both check every delay_loop (1 s) from a random start, each check taking up to connect_timeout
+                // (1 s): the same change can be seen up to 2 s apart.
+                #expect(abs(mine.0 - reference.0) <= 2.0, "\(server): \(reference) vs \(mine)")
+            }
+        }
+    }
 }

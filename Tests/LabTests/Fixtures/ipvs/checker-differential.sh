@@ -1,0 +1,82 @@
+#!/bin/sh
+# In the VM: the same checker scenario against keepalived 2.2.7's checker and Vigil's, each in a namespace of its
+# own with its own real servers. The script takes real servers down and up at fixed times; IPVS is read every
+# 100 ms; each change of a real server's presence (or weight) is printed as "EVENT daemon seconds server state".
+# Scenario (checker.conf, the times below): retry and delay_before_retry, alpha, quorum with hysteresis and the
+# sorry server.
+set -u
+modprobe ip_vs
+nx() { ns=$1; shift; ip netns exec "$ns" "$@"; }
+cat >/tmp/listen.py <<'EOF'
+import socket, sys, os, signal, time
+# Listens on each address:port given while /tmp/up-ADDRESS exists; closes the listener while it does not.
+targets = [a.split(":") for a in sys.argv[1:]]
+sockets = {}
+while True:
+    for address, port in targets:
+        want = os.path.exists(f"/tmp/up-{address}")
+        if want and address not in sockets:
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((address, int(port)))
+            s.listen(64)
+            sockets[address] = s
+        elif not want and address in sockets:
+            sockets.pop(address).close()
+    for s in sockets.values():
+        s.setblocking(False)
+        try:
+            while True:
+                c, _ = s.accept()
+                c.close()
+        except BlockingIOError:
+            pass
+    time.sleep(0.02)
+EOF
+for daemon in keepalived vigil; do
+    ns=chk-$daemon
+    ip netns add $ns
+    ip -n $ns link set lo up
+    for n in 1 2 3 4 9; do ip -n $ns addr add 203.0.113.$n/32 dev lo; done
+    rm -f /tmp/up-*
+    touch /tmp/up-203.0.113.1 /tmp/up-203.0.113.2 /tmp/up-203.0.113.3 /tmp/up-203.0.113.9
+    nx $ns python3 /tmp/listen.py 203.0.113.1:80 203.0.113.2:80 203.0.113.3:80 203.0.113.4:80 203.0.113.9:80 &
+    listener=$!
+    sleep 1
+    if [ $daemon = keepalived ]; then
+        nx $ns keepalived -n -l -C -f /tmp/in/checker.conf -p /tmp/k.pid -c /tmp/c.pid >/tmp/$daemon.log 2>&1 </dev/null &
+    else
+        mkdir -p /tmp/run-vigil
+        nx $ns vigil -n -l -C -f /tmp/in/checker.conf --runtime-dir /tmp/run-vigil >/tmp/$daemon.log 2>&1 &
+    fi
+    pid=$!
+    start=$(date +%s.%N)
+    previous=""
+    while :; do
+        t=$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { printf "%.1f", a - b }')
+        after() { awk -v t="$t" -v at="$1" 'BEGIN { exit !(t >= at) }'; }
+        # rs2: down at 4 s (retry 2, delay_before_retry 1), up at 14 s; rs4 (alpha) up at 8 s; at 17 s rs1, rs3
+        # and rs4 go (weight 2 left: quorum 2 holds), at 19 s rs2 too (quorum lost: the sorry server), at 22 s
+        # rs1 and rs2 are back (weight 3 = quorum + hysteresis: quorum gained).
+        up() { touch /tmp/up-203.0.113.$1; }
+        down() { rm -f /tmp/up-203.0.113.$1; }
+        if after 22; then up 1; up 2
+        elif after 19; then down 2
+        elif after 17; then down 1; down 3; down 4
+        elif after 14; then up 2
+        elif after 4; then down 2
+        fi
+        if after 8 && ! after 17; then up 4; fi
+        state=$(nx $ns ipvsadm -Ln | awk '/->/ && $2 != "RemoteAddress:Port" { print $2 "=" $4 }' | sort | tr '\n' ' ')
+        if [ "$state" != "$previous" ]; then
+            echo "EVENT $daemon $t $state"
+            previous=$state
+        fi
+        after 28 && break
+        sleep 0.1
+    done
+    kill -TERM $pid
+    wait $pid
+    kill $listener
+    ip netns del $ns
+done
