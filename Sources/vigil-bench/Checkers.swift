@@ -124,3 +124,28 @@ func measureCheckers(kind: String, count: Int, seconds: Int, vigil: String) thro
     }
     return results
 }
+
+/// The same measurement in the VM lab, where the kernel has IPVS and keepalived's checker runs: Vigil (the static
+/// binary, as the package ships it), keepalived 2.2.7 and HAProxy, alternating in one boot (bench/vm-checkers.sh).
+/// The VM's CPU is emulated when the host's KVM cannot boot it, so CPU seconds compare the three with each other
+/// only, not with the host's table.
+func measureCheckersInVM(count: Int, seconds: Int, staticVigil: String?) throws -> [CheckerResult] {
+    var arguments = ["scripts/vm-run", "--file", "bench/vm-checkers.sh", "--timeout", "900"]
+    if let staticVigil { arguments += ["--vigil", staticVigil] }
+    arguments += ["--", "sh", "/tmp/in/vm-checkers.sh", String(count), String(seconds)]
+    let run = try Command.run(arguments)
+    let results = (run.output + run.error).split(separator: "\n").compactMap { line -> CheckerResult? in
+        let fields = line.split(separator: " ")
+        guard fields.count == 7, fields[0] == "CHECKERS", let rate = Double(fields[3]), let cost = Double(fields[4]),
+            let resident = Double(fields[5]), let processes = Int(fields[6])
+        else { return nil }
+        return CheckerResult(
+            implementation: String(fields[1]), kind: String(fields[2]), servers: count, seconds: Double(seconds),
+            checksPerSecond: rate, cpuSeconds: cost * rate * Double(seconds) / 1000,
+            cpuSecondsPer1000Checks: cost < 0 ? .nan : cost, residentMiB: resident, processes: processes)
+    }
+    guard results.count == 6 else {
+        throw CommandError(arguments: arguments, reason: "expected six CHECKERS lines: \(run.output.suffix(2000))")
+    }
+    return results
+}

@@ -12,6 +12,7 @@ struct BenchReport: Codable {
     var flood: [FloodResult] = []
     var loss: [LossResult] = []
     var checkers: [CheckerResult] = []
+    var checkersVM: [CheckerResult] = []
     var scale: [ScaleResult] = []
     var startup: [StartupResult] = []
     var configLoad: [ConfigLoadResult] = []
@@ -61,6 +62,15 @@ struct BenchReport: Codable {
             out +=
                 "## Health checks: 1,000 real servers every second, beside HAProxy 2.6\n\nkeepalived's checker exits at start on a kernel without IPVS, so HAProxy's health checks are the peer here (the same 1,000 addresses, `inter 1s`). Checks are counted where they arrive (SYNs in the servers' namespace); CPU and RSS are every process of the checker's namespace.\n\n| checks | implementation | checks/s | CPU s per 1,000 checks | RSS (MiB) | processes |\n| --- | --- | ---: | ---: | ---: | ---: |\n"
             for result in checkers {
+                out +=
+                    "| \(result.kind) | \(result.implementation) | \(f1(result.checksPerSecond)) | \(f3(result.cpuSecondsPer1000Checks)) | \(f1(result.residentMiB)) | \(result.processes) |\n"
+            }
+            out += "\n"
+        }
+        if !checkersVM.isEmpty {
+            out +=
+                "## Health checks in the VM lab: 1,000 real servers every second, beside keepalived 2.2.7 and HAProxy 2.6\n\nThe VM lab's kernel has IPVS, so keepalived's checker runs: the same keepalived.conf for Vigil (the static binary the package ships) and keepalived, the same 1,000 addresses for HAProxy (`inter 1s`), alternating in one boot of the VM (`bench/vm-checkers.sh`). keepalived runs as packaged, with `-C` (checker only). The VM's CPU is emulated (TCG) when the host's KVM cannot boot it, which inflates every CPU figure alike: compare the three with each other, not with the table above.\n\n| checks | implementation | checks/s | CPU s per 1,000 checks | RSS (MiB) | processes |\n| --- | --- | ---: | ---: | ---: | ---: |\n"
+            for result in checkersVM {
                 out +=
                     "| \(result.kind) | \(result.implementation) | \(f1(result.checksPerSecond)) | \(f3(result.cpuSecondsPer1000Checks)) | \(f1(result.residentMiB)) | \(result.processes) |\n"
             }

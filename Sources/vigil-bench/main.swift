@@ -10,9 +10,9 @@ struct Bench: ParsableCommand {
 
     @Option(
         help:
-            "Sections to run, comma-separated: takeover, jitter, scale, startup, config, flood, checkers, tracking, loss (loss is not in the default run: it takes --loss-seconds)."
+            "Sections to run, comma-separated: takeover, jitter, scale, startup, config, flood, checkers, checkers-vm, tracking, loss (loss is not in the default run: it takes --loss-seconds)."
     )
-    var only = "takeover,jitter,scale,startup,config,flood,checkers,tracking"
+    var only = "takeover,jitter,scale,startup,config,flood,checkers,checkers-vm,tracking"
 
     @Option(help: "Seconds the advert-loss measurement lasts (both implementations at once).")
     var lossSeconds = 300
@@ -25,6 +25,9 @@ struct Bench: ParsableCommand {
 
     @Option(help: "The vigil binary to measure (a release build).")
     var vigil = ".build/release/vigil"
+
+    @Option(help: "The static vigil binary for the VM lab (checkers-vm); built by scripts/vm-run when not given.")
+    var staticVigil: String?
 
     @Option(help: "Where the report goes.")
     var output = "bench/results"
@@ -95,6 +98,10 @@ struct Bench: ParsableCommand {
                 log("checkers: 1000 real servers, \(kind), Vigil then HAProxy")
                 report.checkers += try measureCheckers(kind: kind, count: 1000, seconds: window, vigil: vigil)
             }
+        }
+        if sections.contains("checkers-vm") {
+            log("checkers in the VM lab: 1000 real servers, TCP and HTTP, Vigil, keepalived and HAProxy")
+            report.checkersVM = try measureCheckersInVM(count: 1000, seconds: window, staticVigil: staticVigil)
         }
         if sections.contains("tracking") {
             for implementation in Implementation.allCases {
