@@ -88,6 +88,7 @@ int vigil_send_copies(int fd, const void *frame, size_t length, unsigned count) 
 // needed to build Vigil, and a machine without libssl only loses SSL_GET.
 
 #include <dlfcn.h>
+#include <stdio.h>
 
 static void *tls_library;
 static const void *(*tls_client_method)(void);
@@ -106,6 +107,7 @@ static int (*tls_write)(void *, const void *, int);
 static int (*tls_get_error)(const void *, int);
 static void (*tls_free)(void *);
 static void (*tls_clear_errors)(void);
+static void (*tls_ctx_set_password)(void *, void *);
 
 int vigil_tls_available(void) {
     if (tls_library) return 1;
@@ -134,15 +136,19 @@ int vigil_tls_available(void) {
     LOAD(tls_free, "SSL_free");
     // From libcrypto, which libssl loads: dlsym searches a handle's dependencies too.
     LOAD(tls_clear_errors, "ERR_clear_error");
+    LOAD(tls_ctx_set_password, "SSL_CTX_set_default_passwd_cb_userdata");
 #undef LOAD
     tls_library = library;
     return 1;
 }
 
-void *vigil_tls_context(const char *ca_file, const char *certificate, const char *key) {
+void *vigil_tls_context(const char *ca_file, const char *certificate, const char *key, const char *password) {
     if (!vigil_tls_available()) return NULL;
     void *context = tls_ctx_new(tls_client_method());
     if (!context) return NULL;
+    // OpenSSL's default password callback answers with this data when it is set: the key's password, without a
+    // prompt. The context keeps the pointer, so it is kept for the process's life (one per SSL block read).
+    if (password) tls_ctx_set_password(context, strdup(password));
     // As keepalived: the real server's certificate is verified only when a CA is given.
     tls_ctx_set_verify(context, ca_file ? 1 : 0, NULL);
     if (ca_file && tls_ctx_load_verify_locations(context, ca_file, NULL) != 1) goto fail;
@@ -196,4 +202,89 @@ int vigil_tls_read(void *session, void *buffer, int length) {
 int vigil_tls_write(void *session, const void *buffer, int length) {
     tls_clear_errors();
     return tls_outcome(session, tls_write(session, buffer, length));
+}
+
+// PCRE2 (libpcre2-8), loaded when an HTTP check has a `regex`: every Debian system has the library (grep needs it),
+// and a daemon without regex checks does not load it.
+static void *regex_library;
+static void *(*re_compile)(const unsigned char *, size_t, uint32_t, int *, size_t *, void *);
+static void *(*re_match_data_create)(const void *, void *);
+static int (*re_match)(const void *, const unsigned char *, size_t, size_t, uint32_t, void *, void *);
+static size_t *(*re_ovector)(void *);
+static int (*re_error_message)(int, unsigned char *, size_t);
+static int (*re_pattern_info)(const void *, uint32_t, void *);
+static void (*re_code_free)(void *);
+static void (*re_match_data_free)(void *);
+
+int vigil_regex_available(void) {
+    if (regex_library) return 1;
+    void *library = dlopen("libpcre2-8.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (!library) return 0;
+#define LOAD(pointer, name)                                 \
+    do {                                                    \
+        *(void **)(&pointer) = dlsym(library, name);        \
+        if (!pointer) { dlclose(library); return 0; }       \
+    } while (0)
+    LOAD(re_compile, "pcre2_compile_8");
+    LOAD(re_match_data_create, "pcre2_match_data_create_from_pattern_8");
+    LOAD(re_match, "pcre2_match_8");
+    LOAD(re_ovector, "pcre2_get_ovector_pointer_8");
+    LOAD(re_error_message, "pcre2_get_error_message_8");
+    LOAD(re_pattern_info, "pcre2_pattern_info_8");
+    LOAD(re_code_free, "pcre2_code_free_8");
+    LOAD(re_match_data_free, "pcre2_match_data_free_8");
+#undef LOAD
+    regex_library = library;
+    return 1;
+}
+
+void *vigil_regex_compile(const char *pattern, size_t length, uint32_t options, char *error, size_t error_size,
+                          size_t *error_offset) {
+    if (!vigil_regex_available()) {
+        snprintf(error, error_size, "libpcre2-8.so.0 cannot be loaded");
+        *error_offset = 0;
+        return NULL;
+    }
+    int code = 0;
+    void *compiled = re_compile((const unsigned char *)pattern, length, options, &code, error_offset, NULL);
+    if (!compiled) re_error_message(code, (unsigned char *)error, error_size);
+    return compiled;
+}
+
+uint32_t vigil_regex_max_lookbehind(void *compiled) {
+    uint32_t value = 0;
+    re_pattern_info(compiled, 15 /* PCRE2_INFO_MAXLOOKBEHIND */, &value);
+    return value;
+}
+
+void *vigil_regex_match_data(void *compiled) { return re_match_data_create(compiled, NULL); }
+
+// 1 matched, 0 no match, 2 partial match (more input could complete it), -1 an error; *start: where the (partial)
+// match starts.
+int vigil_regex_match(void *compiled, void *match_data, const unsigned char *subject, size_t length, size_t offset,
+                      int partial, size_t *start) {
+    uint32_t options = partial ? 0x20 /* PCRE2_PARTIAL_HARD */ : 0;
+    int result = re_match(compiled, subject, length, offset, options, match_data, NULL);
+    if (result == -1 /* PCRE2_ERROR_NOMATCH */) return 0;
+    if (result == -2 /* PCRE2_ERROR_PARTIAL */) {
+        *start = re_ovector(match_data)[0];
+        return 2;
+    }
+    if (result < 0) return -1;
+    *start = re_ovector(match_data)[0];
+    return 1;
+}
+
+void vigil_regex_free(void *compiled, void *match_data) {
+    if (match_data) re_match_data_free(match_data);
+    if (compiled) re_code_free(compiled);
+}
+
+int vigil_sched_setaffinity(int tid, size_t size, const unsigned char *mask) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (size_t cpu = 0; cpu < size * 8 && cpu < CPU_SETSIZE; cpu++) {
+        if (mask[cpu / 8] & (1u << (cpu % 8))) CPU_SET(cpu, &set);
+    }
+    return sched_setaffinity(tid, sizeof set, &set);
 }

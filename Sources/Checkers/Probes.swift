@@ -27,17 +27,23 @@ public struct CheckTarget: Sendable, Equatable {
     public var port: UInt16
     public var bindAddress: IPAddress?
     public var bindInterface: String?
+    /// `bind_port`: the probe's source port (0: an ephemeral one).
+    public var bindPort: UInt16
+    /// `fwmark`: the firewall mark (SO_MARK) on the probe's packets.
+    public var mark: UInt32?
     public var timeout: Duration
     public var virtualhost: String?
 
     public init(
-        address: IPAddress, port: UInt16, bindAddress: IPAddress? = nil, bindInterface: String? = nil,
-        timeout: Duration, virtualhost: String? = nil
+        address: IPAddress, port: UInt16, bindAddress: IPAddress? = nil, bindPort: UInt16 = 0,
+        bindInterface: String? = nil, mark: UInt32? = nil, timeout: Duration, virtualhost: String? = nil
     ) {
         self.address = address
         self.port = port
         self.bindAddress = bindAddress
+        self.bindPort = bindPort
         self.bindInterface = bindInterface
+        self.mark = mark
         self.timeout = timeout
         self.virtualhost = virtualhost
     }
@@ -98,11 +104,25 @@ func openSocket(_ target: CheckTarget, type: Int32, proto: Int32 = 0) -> Result<
             return .failure(.failed("cannot bind to interface \(interface): \(errorText(vigil_errno()))"))
         }
     }
-    if let bind = target.bindAddress {
-        let address = SocketAddress(bind, port: 0)
+    if var mark = target.mark {
+        if setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, socklen_t(MemoryLayout<UInt32>.size)) != 0 {
+            close(fd)
+            return .failure(.failed("cannot set firewall mark \(mark): \(errorText(vigil_errno()))"))
+        }
+    }
+    // Binding to a port: the address given, else any address of the target's family.
+    if target.bindAddress != nil || target.bindPort != 0 {
+        let bind = target.bindAddress ?? (target.address.family == .ipv4 ? IPAddress("0.0.0.0")! : IPAddress("::")!)
+        if target.bindPort != 0 {
+            // A fixed source port is used again at every check: the last connection's state must not stop it.
+            var on: Int32 = 1
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        }
+        let address = SocketAddress(bind, port: target.bindPort)
         if address.withPointer({ Glibc.bind(fd, $0, $1) }) != 0 {
             close(fd)
-            return .failure(.failed("cannot bind to \(bind): \(errorText(vigil_errno()))"))
+            let port = target.bindPort == 0 ? "" : " port \(target.bindPort)"
+            return .failure(.failed("cannot bind to \(bind)\(port): \(errorText(vigil_errno()))"))
         }
     }
     return .success(fd)

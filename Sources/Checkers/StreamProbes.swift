@@ -3,6 +3,7 @@ import CLinux
 import Glibc
 import HealthCheck
 import LinuxNet
+import VigilConfig
 
 /// TCP_CHECK: the check passes when the connection is accepted.
 public final class TCPProbe: ConnectingProbe {
@@ -23,9 +24,11 @@ public final class TCPProbe: ConnectingProbe {
 public final class TLSContext: @unchecked Sendable {
     let raw: UnsafeMutableRawPointer
 
-    /// nil when libssl cannot be loaded or the files cannot be read.
-    public init?(certificateAuthority: String?, certificate: String?, key: String?) {
-        guard vigil_tls_available() != 0, let raw = vigil_tls_context(certificateAuthority, certificate, key) else {
+    /// nil when libssl cannot be loaded or the files cannot be read (or the key's password is wrong).
+    public init?(certificateAuthority: String?, certificate: String?, key: String?, password: String? = nil) {
+        guard vigil_tls_available() != 0,
+            let raw = vigil_tls_context(certificateAuthority, certificate, key, password)
+        else {
             return nil
         }
         self.raw = raw
@@ -170,21 +173,46 @@ public class StreamConversation: ConnectingProbe {
     }
 }
 
-/// HTTP_GET and SSL_GET: `GET path HTTP/1.0` for one URL; the status must be one of the accepted codes and, with a
-/// digest, the MD5 of the body must match. The response is read through a bounded parser: a hostile head fails
-/// the check; a body is streamed through MD5 and never kept.
+/// HTTP_GET and SSL_GET: `GET path HTTP/1.x` for one URL; the status must be one of the accepted codes, with a
+/// digest the MD5 of the body must match, and with a `regex` the body must match it (or not, with
+/// `regex_no_match`). The response is read through a bounded parser: a hostile head fails the check; a body is
+/// streamed through MD5 and the pattern and never kept.
 public final class HTTPProbe: StreamConversation {
     public struct Request: Sendable, Equatable {
         public var path: String
         public var host: String
         public var statusCodes: [ClosedRange<Int>]
         public var digest: String?
+        public var version: HTTPCheck.HTTPVersion
+        public var regex: RegexCheck?
 
-        public init(path: String, host: String, statusCodes: [ClosedRange<Int>], digest: String?) {
+        public init(
+            path: String, host: String, statusCodes: [ClosedRange<Int>], digest: String?,
+            version: HTTPCheck.HTTPVersion = .http10, regex: RegexCheck? = nil
+        ) {
             self.path = path
             self.host = host
             self.statusCodes = statusCodes
             self.digest = digest
+            self.version = version
+            self.regex = regex
+        }
+    }
+
+    /// A URL's `regex` and its settings, described (the executor compiles the pattern once).
+    public struct RegexCheck: Sendable, Hashable {
+        public var pattern: String
+        public var options: UInt32
+        public var noMatch: Bool
+        public var minimumOffset: Int
+        public var maximumOffset: Int?
+
+        public init(pattern: String, options: UInt32, noMatch: Bool, minimumOffset: Int, maximumOffset: Int?) {
+            self.pattern = pattern
+            self.options = options
+            self.noMatch = noMatch
+            self.minimumOffset = minimumOffset
+            self.maximumOffset = maximumOffset
         }
     }
 
@@ -192,13 +220,18 @@ public final class HTTPProbe: StreamConversation {
     private var status: Int?
     private var parser = HTTPResponseParser()
     private var md5 = MD5()
+    private var matcher: BodyMatcher?
 
     public static func start(
-        _ target: CheckTarget, request: Request, tls: TLSContext?, serverName: String?, loop: EventLoop,
-        completion: @escaping (CheckResult) -> Void
+        _ target: CheckTarget, request: Request, pattern: BodyPattern? = nil, tls: TLSContext?, serverName: String?,
+        loop: EventLoop, completion: @escaping (CheckResult) -> Void
     ) -> Probe {
         let probe = HTTPProbe(target: target, request: request, tls: tls, serverName: serverName, loop: loop,
             completion: completion)
+        if let regex = request.regex, let pattern {
+            probe.matcher = BodyMatcher(
+                pattern: pattern, minimumOffset: regex.minimumOffset, maximumOffset: regex.maximumOffset)
+        }
         probe.connect(type: Int32(SOCK_STREAM.rawValue))
         return probe
     }
@@ -211,13 +244,16 @@ public final class HTTPProbe: StreamConversation {
         super.init(target: target, tls: tls, serverName: serverName, loop: loop, completion: completion)
     }
 
-    /// keepalived's request: HTTP/1.0, its User-Agent, and a Host header.
-    public static func requestText(path: String, host: String) -> String {
-        "GET \(path) HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: \(host)\r\n\r\n"
+    /// keepalived's request: HTTP/1.0 (or 1.1), its User-Agent, `Connection: close` with 1.0C and 1.1, and a Host
+    /// header.
+    public static func requestText(path: String, host: String, version: HTTPCheck.HTTPVersion = .http10) -> String {
+        let close = version == .http10 ? "" : "Connection: close\r\n"
+        return
+            "GET \(path) HTTP/\(version == .http11 ? "1.1" : "1.0")\r\nUser-Agent: KeepAliveClient\r\n\(close)Host: \(host)\r\n\r\n"
     }
 
     override func opened() {
-        send(Array(Self.requestText(path: request.path, host: request.host).utf8))
+        send(Array(Self.requestText(path: request.path, host: request.host, version: request.version).utf8))
     }
 
     override func received(_ bytes: UnsafeRawBufferPointer) {
@@ -247,24 +283,49 @@ public final class HTTPProbe: StreamConversation {
                     finish(.failed("HTTP status code \(code) from \(target.endpoint) for \(request.path)"))
                     return
                 }
-                if request.digest == nil {
+                if request.digest == nil && matcher == nil {
                     finish(.ok("HTTP status code success to \(target.endpoint) url \(request.path)"))
                     return
                 }
             case .body(let bytes):
-                md5.update(bytes)
+                if request.digest != nil { md5.update(bytes) }
+                if matcher != nil {
+                    bytes.withUnsafeBytes { matcher?.feed($0) }
+                    // Decided before the end, and nothing else to read the body for: done.
+                    if let matcher, matcher.decided, request.digest == nil {
+                        finish(regexResult(matched: matcher.matched))
+                        return
+                    }
+                }
             case .end:
-                let digest = md5.finish()
-                var result =
-                    digest == request.digest?.lowercased()
-                    ? CheckResult.ok("MD5 digest success to \(target.endpoint) url \(request.path)")
-                    : .failed("MD5 digest error to \(target.endpoint) url \(request.path): got \(digest)")
+                var result = CheckResult.ok("HTTP status code success to \(target.endpoint) url \(request.path)")
+                if request.digest != nil {
+                    let digest = md5.finish()
+                    result =
+                        digest == request.digest?.lowercased()
+                        ? CheckResult.ok("MD5 digest success to \(target.endpoint) url \(request.path)")
+                        : .failed("MD5 digest error to \(target.endpoint) url \(request.path): got \(digest)")
+                    result.digest = digest
+                }
+                if result.success, var matcher {
+                    let digest = result.digest
+                    result = regexResult(matched: matcher.finish())
+                    result.digest = digest
+                }
                 result.status = status
-                result.digest = digest
                 finish(result)
                 return
             }
         }
+    }
+
+    private func regexResult(matched: Bool) -> CheckResult {
+        guard let regex = request.regex else { return .ok() }
+        return matched != regex.noMatch
+            ? .ok("Regex match success to \(target.endpoint) url \(request.path)")
+            : .failed(
+                "Regex match failed to \(target.endpoint) url \(request.path): the body \(matched ? "matches" : "does not match") '\(regex.pattern)'"
+            )
     }
 }
 

@@ -22,6 +22,19 @@ protocol ProbeStarter: AnyObject {
 final class LinuxProbes: ProbeStarter {
     var tls: TLSContext?
     var launcher: ScriptLauncher
+    /// Each `regex` compiled once, as keepalived shares one compiled pattern between URLs.
+    var patterns: [HTTPProbe.RegexCheck: Result<BodyPattern, BodyPattern.CompileError>] = [:]
+
+    func compiled(_ regex: HTTPProbe.RegexCheck) -> Result<BodyPattern, BodyPattern.CompileError> {
+        var key = regex
+        key.noMatch = false
+        key.minimumOffset = 0
+        key.maximumOffset = nil
+        if let known = patterns[key] { return known }
+        let result = BodyPattern.compile(regex.pattern, options: regex.options)
+        patterns[key] = result
+        return result
+    }
 
     init(ssl: SSLSettings?, launcher: ScriptLauncher) {
         self.launcher = launcher
@@ -29,7 +42,9 @@ final class LinuxProbes: ProbeStarter {
     }
 
     func setTLS(_ ssl: SSLSettings?) {
-        tls = TLSContext(certificateAuthority: ssl?.certificateAuthority, certificate: ssl?.certificate, key: ssl?.key)
+        tls = TLSContext(
+            certificateAuthority: ssl?.certificateAuthority, certificate: ssl?.certificate, key: ssl?.key,
+            password: ssl?.password)
     }
 
     func setLauncher(_ launcher: ScriptLauncher) { self.launcher = launcher }
@@ -42,12 +57,24 @@ final class LinuxProbes: ProbeStarter {
             return TCPProbe.start(target, loop: loop, completion: completion)
         case .http(let target, let request, let secure, let serverName):
             if secure && tls == nil {
-                completion(.failed("SSL_GET needs libssl (libssl3), which cannot be loaded"))
+                completion(
+                    .failed(
+                        "SSL_GET has no TLS context: libssl (libssl3) cannot be loaded, or the SSL block's certificate, key or password cannot be used"
+                    ))
                 return nil
             }
+            var pattern: BodyPattern?
+            if let regex = request.regex {
+                switch compiled(regex) {
+                case .success(let compiled): pattern = compiled
+                case .failure(let error):
+                    completion(.failed("regex '\(regex.pattern)' cannot be used: \(error)"))
+                    return nil
+                }
+            }
             return HTTPProbe.start(
-                target, request: request, tls: secure ? tls : nil, serverName: serverName, loop: loop,
-                completion: completion)
+                target, request: request, pattern: pattern, tls: secure ? tls : nil, serverName: serverName,
+                loop: loop, completion: completion)
         case .smtp(let target, let helo):
             return SMTPProbe.start(target, heloName: helo, loop: loop, completion: completion)
         case .udp(let target, let payload, let reply, let minimum, let maximum):
@@ -140,6 +167,11 @@ public final class CheckerService {
     lazy var files = SerialWorker(capacity: 16)
     var filePaths: [String] = []
     var fileTimer: EventLoop.TimerID?
+    /// The host's address changes, for `ha_suspend` (opened only when a virtual server has it).
+    var addressMonitor: NetlinkSocket?
+    /// inotify on the FILE_CHECK files' directories, and the files it follows (resolved path: path as written).
+    var fileEvents: FileEvents?
+    var watchedFiles: [String: String] = [:]
     /// `--metrics` or `vigil_metrics_listen`, served here only when no VRRP process runs (`servesMetrics`).
     public var metricsListen: String?
     public var servesMetrics = false
@@ -205,7 +237,8 @@ public final class CheckerService {
     public func run() throws(SystemError) -> Int32 {
         try installSignals()
         notifier.startFIFOScripts()
-        perform(planner.start(now: now))
+        applyScheduling()
+        perform(planner.start(now: now, localAddresses: followAddresses()))
         do {
             controlSocket = try ControlSocket(path: runtime.file(Self.controlSocketName), loop: loop) {
                 [unowned self] request in control(request)
@@ -290,13 +323,15 @@ public final class CheckerService {
             filePaths = paths
             if let fileTimer { loop.cancel(fileTimer) }
             fileTimer = nil
-            if !paths.isEmpty { pollFiles() }
+            if !paths.isEmpty { followFiles() }
         case .notify(let notification):
             switch notification {
             case .realServer(let name, let virtualServer, let up, let script, let mail):
                 notifier.realServer(name, of: virtualServer, up: up, script: script, mail: mail)
             case .virtualServer(let name, let up, let script):
                 notifier.virtualServer(name, up: up, script: script)
+            case .checkerMail(let name, let virtualServer, let up):
+                notifier.realServerMail(name, of: virtualServer, up: up)
             }
         case .replaceNotifier(let global):
             let previous = notifier
@@ -328,8 +363,50 @@ public final class CheckerService {
     // MARK: - FILE_CHECK files
 
     /// Reads the FILE_CHECK files off the loop, every second.
-    func pollFiles() {
-        let paths = filePaths
+    /// Follows the FILE_CHECK files through inotify, as keepalived does (a file written and closed, moved or
+    /// deleted is read again at once); when a directory cannot be watched, every file is read every second.
+    func followFiles() {
+        watchedFiles = [:]
+        if fileEvents == nil {
+            do {
+                let events = try FileEvents()
+                try loop.add(events.descriptor.rawValue, label: "FILE_CHECK files") { [unowned self] in
+                    filesChanged()
+                }
+                fileEvents = events
+            } catch {
+                logger.warning("inotify is not available (\(error)); FILE_CHECK files are read every second")
+            }
+        }
+        guard let events = fileEvents else { return pollFiles() }
+        for path in filePaths {
+            let resolved = VRRPService.resolvedPath(path)
+            let directory = resolved.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+                .joined(separator: "/")
+            do {
+                try events.watch(directory: directory.isEmpty ? "/" : directory)
+                watchedFiles[resolved] = path
+            } catch {
+                logger.warning("cannot watch \(directory) for FILE_CHECK (\(error)); its files are read every second")
+                return pollFiles()
+            }
+        }
+        readFiles(filePaths, again: false)
+    }
+
+    /// inotify said some files changed: read those a FILE_CHECK follows.
+    func filesChanged() {
+        guard let events = fileEvents else { return }
+        let changed = events.read().compactMap { watchedFiles[$0] }
+        if !changed.isEmpty { readFiles(changed, again: false) }
+    }
+
+    /// Reads every FILE_CHECK file every second (where inotify cannot follow them).
+    func pollFiles() { readFiles(filePaths, again: true) }
+
+    /// Reads files off the loop and hands their values to the planner; with `again`, once more a second later.
+    func readFiles(_ paths: [String], again: Bool) {
+        let expected = filePaths
         let service = LoopBound(self, loop: loop)
         let loop = self.loop
         files.submit {
@@ -338,8 +415,9 @@ public final class CheckerService {
             let read = values
             loop.post {
                 let service = service.value
-                guard !service.planner.stopping, service.filePaths == paths else { return }
+                guard !service.planner.stopping, service.filePaths == expected else { return }
                 service.perform(service.planner.filesRead(read, now: service.now))
+                guard again else { return }
                 service.fileTimer = loop.schedule(at: loop.now + 1_000_000_000, label: "FILE_CHECK") {
                     service.pollFiles()
                 }
@@ -373,6 +451,9 @@ public final class CheckerService {
             loop.post {
                 let service = service.value
                 service.perform(service.planner.configurationLoaded(result, now: service.now))
+                if service.addressMonitor == nil, let addresses = service.followAddresses() {
+                    service.perform(service.planner.addressesChanged(addresses))
+                }
             }
         }
     }

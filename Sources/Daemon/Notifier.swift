@@ -153,6 +153,16 @@ public final class Notifier: @unchecked Sendable {
             server: server)
     }
 
+    /// A checker of a real server changed without moving the real server (keepalived mails it unless
+    /// `no_checker_emails`).
+    public func realServerMail(_ realServer: String, of virtualServer: String, up: Bool) {
+        guard let server = global.smtpServer, !global.notificationEmails.isEmpty else { return }
+        send(
+            AlertMail.realServer(
+                routerID: global.routerID ?? hostName, realServer: realServer, virtualServer: virtualServer, up: up),
+            server: server)
+    }
+
     /// A virtual server gained or lost its quorum: `quorum_up`/`quorum_down` and the FIFO line
     /// `VS [vip]:tcp:port UP|DOWN`.
     public func virtualServer(_ virtualServer: String, up: Bool, script: ScriptCommand?) {

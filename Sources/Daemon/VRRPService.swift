@@ -165,6 +165,9 @@ public final class VRRPService {
         if settings.noSwap {
             do { try Scheduling.lockMemory() } catch { logger.warning("vrrp_no_swap: \(error)") }
         }
+        if !settings.cpus.isEmpty {
+            do { try Scheduling.setAffinity(settings.cpus) } catch { logger.warning("vrrp_cpu_affinity: \(error)") }
+        }
         if let priority = settings.realtimePriority {
             do {
                 try Scheduling.setRealtime(

@@ -52,6 +52,12 @@ public struct CheckerMachine: Sendable, Equatable {
         .seconds(1) + (timing.warmup ?? timing.delayLoop) * max(0, min(1, random))
     }
 
+    /// A step of a check that passed without completing it (one URL of several): the retries start over, the
+    /// state does not change.
+    public mutating func resetRetries() {
+        retries = 0
+    }
+
     /// Records one check's result; returns the transition, if the checker changed, and the delay to the next check.
     public mutating func record(success: Bool) -> (transition: Transition?, next: Duration) {
         defer { hasRun = true }

@@ -31,4 +31,16 @@ public enum Scheduling {
     public static func lockMemory() throws(SystemError) {
         _ = try system("mlockall") { mlockall(MCL_CURRENT | MCL_FUTURE) }
     }
+
+    /// Binds every thread of the process to `cpus` (CPU numbers), as keepalived's `*_cpu_affinity` does.
+    public static func setAffinity(_ cpus: [Int]) throws(SystemError) {
+        var mask = [UInt8](repeating: 0, count: 128)
+        for cpu in cpus where cpu >= 0 && cpu < mask.count * 8 {
+            mask[cpu / 8] |= UInt8(1 << (cpu % 8))
+        }
+        let threads = SmallFile.directoryEntries("/proc/self/task").compactMap { Int32($0) }
+        for thread in threads.isEmpty ? [0] : threads {
+            _ = try system("sched_setaffinity") { vigil_sched_setaffinity(thread, mask.count, mask) }
+        }
+    }
 }

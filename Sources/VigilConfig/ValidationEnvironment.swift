@@ -14,10 +14,13 @@ public protocol ValidationEnvironment: Sendable {
     func userExists(_ name: String) -> Bool?
     /// Whether the kernel has the IPVS load balancer, or nil when unknown.
     func kernelHasIPVS() -> Bool?
+    /// Why PCRE2 refuses an HTTP check's `regex` (nil: it compiles, or nobody can tell).
+    func patternError(_ pattern: String, options: UInt32) -> String?
 }
 
 extension ValidationEnvironment {
     public func kernelHasIPVS() -> Bool? { nil }
+    public func patternError(_ pattern: String, options: UInt32) -> String? { nil }
 }
 
 public enum ProgramStatus: Hashable, Sendable {

@@ -25,7 +25,7 @@ struct Run {
                 dup2(fd, 2)
                 close(fd)
             }
-            let result = load(options.config, environment: LocalEnvironment())
+            let result = load(options.config, environment: HostEnvironment())
             printDiagnostics(result.diagnostics)
             var code = result.configTestExitCode
             // keepalived counts a bad -S or -u as a configuration error.
@@ -91,7 +91,7 @@ struct Run {
     }
 
     func supervise(logger: Logger, runtime: RuntimeDirectory) -> Int32 {
-        let result = load(options.config, environment: LocalEnvironment())
+        let result = load(options.config, environment: HostEnvironment())
         for diagnostic in result.diagnostics {
             if diagnostic.severity >= .warning {
                 logger.warning("\(diagnostic.location): \(diagnostic.message)")
@@ -164,7 +164,7 @@ struct Run {
 
     func runChecker(logger: Logger, runtime: RuntimeDirectory) -> Int32 {
         withPidFile(options.checkersPidFile ?? runtime.file("checkers.pid"), logger: logger) {
-            let result = load(options.config, environment: LocalEnvironment())
+            let result = load(options.config, environment: HostEnvironment())
             do {
                 var serviceOptions = CheckerService.Options()
                 serviceOptions.releaseOnStop = !options.dontReleaseIPVS
@@ -174,7 +174,7 @@ struct Run {
                 service.heartbeat = heartbeat
                 service.servesMetrics = options.checkOnly || result.configuration.instances.isEmpty
                 let source = options.config
-                service.loadConfiguration = { load(source, environment: LocalEnvironment()) }
+                service.loadConfiguration = { load(source, environment: HostEnvironment()) }
                 return try service.run()
             } catch {
                 logger.critical("Checkers: \(error)")
@@ -205,7 +205,7 @@ struct Run {
 
     func runVRRP(logger: Logger, runtime: RuntimeDirectory) -> Int32 {
         withPidFile(options.vrrpPidFile ?? runtime.file("vrrp.pid"), logger: logger) {
-            let result = load(options.config, environment: LocalEnvironment())
+            let result = load(options.config, environment: HostEnvironment())
             do {
                 var serviceOptions = VRRPService.Options()
                 serviceOptions.releaseOnStop = !options.dontReleaseVRRP
@@ -218,7 +218,7 @@ struct Run {
                 service.heartbeat = heartbeat
                 service.inheritedProcessEvents = options.processEventsDescriptor
                 let source = options.config
-                service.loadConfiguration = { load(source, environment: LocalEnvironment()) }
+                service.loadConfiguration = { load(source, environment: HostEnvironment()) }
                 return try service.run()
             } catch {
                 logger.critical("VRRP: \(error)")

@@ -145,28 +145,6 @@ struct CheckerPlannerTests {
         #expect(harness.destinations(80) == ["198.51.100.10:80/1", "198.51.100.11:80/1"])
     }
 
-    @Test("HTTP_GET: every URL must pass; one success checks the next URL at once, one failure fails the check")
-    func urls() {
-        let checker = "HTTP_GET {\n url {\n path /a\n }\n url {\n path /b\n }\n connect_timeout 1\n retry 0\n }"
-        var harness = CheckerHarness(virtualServer(80, realServer(10, checker: checker), extra: "    alpha"))
-        var failing = ""
-        var asked = [String]()
-        harness.answer = { request in
-            guard case .http(_, let http, _, _) = request else { return .failed("?") }
-            asked.append(http.path)
-            return http.path == failing ? .failed("404") : .ok()
-        }
-        harness.start()
-        harness.advance(by: .seconds(4))
-        #expect(asked.starts(with: ["/a", "/b"]), "\(asked)")
-        #expect(harness.member(0, 0).isAlive, "both passed: up (from alpha's down)")
-        #expect(harness.planner.checkCounts[CheckerPlanner.CheckCount(kind: "HTTP_GET", success: true)] ?? 0 >= 1)
-        failing = "/b"
-        harness.advance(by: .seconds(2))
-        #expect(!harness.member(0, 0).isAlive, "the second URL failed")
-        #expect(asked.suffix(2) == ["/a", "/b"])
-    }
-
     @Test("alpha and inhibit_on_failure are decided once, down the cascade: a checker's `alpha no` wins")
     func cascade() {
         let text = virtualServer(

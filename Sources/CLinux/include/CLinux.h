@@ -101,6 +101,11 @@ extern int setns(int fd, int nstype);
 #endif
 static inline int vigil_clone_newnet(void) { return CLONE_NEWNET; }
 
+// MARK: scheduling
+
+// sched_setaffinity(2) for thread `tid` (0: the caller), the mask as bytes; glibc declares it only under _GNU_SOURCE.
+int vigil_sched_setaffinity(int tid, size_t size, const unsigned char *mask);
+
 // MARK: signals
 
 static inline int vigil_sigaddset(sigset_t *set, int signal) { return sigaddset(set, signal); }
@@ -134,13 +139,22 @@ int vigil_drop_all_input(int fd);
 /// client certificate and key optional); a session on a connected socket with SNI; the handshake, reads and writes
 /// (bytes or 1 on success, 0 closed, -2 wants to read, -3 wants to write, -1 failed).
 int vigil_tls_available(void);
-void *vigil_tls_context(const char *ca_file, const char *certificate, const char *key);
+void *vigil_tls_context(const char *ca_file, const char *certificate, const char *key, const char *password);
 void vigil_tls_context_free(void *context);
 void *vigil_tls_session(void *context, int fd, const char *server_name);
 void vigil_tls_session_free(void *session);
 int vigil_tls_handshake(void *session);
 int vigil_tls_read(void *session, void *buffer, int length);
 int vigil_tls_write(void *session, const void *buffer, int length);
+
+int vigil_regex_available(void);
+void *vigil_regex_compile(const char *pattern, size_t length, uint32_t options, char *error, size_t error_size,
+                          size_t *error_offset);
+uint32_t vigil_regex_max_lookbehind(void *compiled);
+void *vigil_regex_match_data(void *compiled);
+int vigil_regex_match(void *compiled, void *match_data, const unsigned char *subject, size_t length, size_t offset,
+                      int partial, size_t *start);
+void vigil_regex_free(void *compiled, void *match_data);
 /// The uid of a Unix socket's peer (SO_PEERCRED); 0 on success.
 int vigil_peer_uid(int fd, uid_t *uid);
 /// fork + (new process group, signals unblocked, stdio on /dev/null or output_fd, optionally setgid/setuid) +

@@ -58,6 +58,8 @@ struct CheckerPlanner {
     enum Notification: Equatable, Sendable {
         case realServer(String, of: String, up: Bool, script: ScriptCommand?, mail: Bool)
         case virtualServer(String, up: Bool, script: ScriptCommand?)
+        /// A checker of a real server changed without moving the real server: a mail only.
+        case checkerMail(String, of: String, up: Bool)
     }
 
     enum Action: Equatable, Sendable {
@@ -71,7 +73,7 @@ struct CheckerPlanner {
         case removeLoadBalancer
         /// Flush at start, timeouts, synchronisation daemons (the previous settings, to change from).
         case configureLoadBalancer(LoadBalancerSettings, previous: LoadBalancerSettings?)
-        /// Read these FILE_CHECK files every second and report with `fileValues` (empty: stop).
+        /// Follow these FILE_CHECK files (inotify, else every second) and report with `filesRead` (empty: stop).
         case pollFiles([String])
         case notify(Notification)
         /// `global_defs` or the `SSL` block changed.
@@ -96,8 +98,10 @@ struct CheckerPlanner {
         let target: CheckTarget
         var machine: CheckerMachine
         var running = false
-        /// HTTP_GET/SSL_GET: which of the URLs is being checked (all must pass).
+        /// HTTP_GET/SSL_GET: which of the URLs is checked next (one per check, as keepalived: all must pass).
         var url = 0
+        /// HTTP_GET/SSL_GET: the URL that failed; while it fails, only it is checked (keepalived's `failed_url`).
+        var failedURL: Int?
         var lastDetail = ""
     }
 
@@ -136,6 +140,8 @@ struct CheckerPlanner {
     var lastPublishedMetrics = ""
     var reloading = false
     var stopping = false
+    /// The addresses this host holds, counted per interface (`ha_suspend`); nil when nobody asked.
+    var localAddresses: [IPAddress: Int]?
     /// The load balancer's name, for logs and metrics.
     let backendName: String
 
@@ -151,9 +157,17 @@ struct CheckerPlanner {
 
     // MARK: - Start and stop
 
-    mutating func start(now: MonotonicTime) -> [Action] {
+    /// Starts every checker. `localAddresses`: the addresses this host holds, when a virtual server has
+    /// `ha_suspend` (the executor then reports every change with `addressesChanged`).
+    mutating func start(now: MonotonicTime, localAddresses: [IPAddress: Int]? = nil) -> [Action] {
+        self.localAddresses = localAddresses
         var actions: [Action] = [.configureLoadBalancer(LoadBalancerSettings(configuration.global), previous: nil)]
         actions += build(keeping: [:], now: now)
+        for server in servers where suspended(server) {
+            for name in server.realServerNames {
+                actions.append(.log(.info, "Deactivating healthchecker for service \(name) for VS \(server.name)"))
+            }
+        }
         actions.append(
             .log(
                 .info,
@@ -170,8 +184,62 @@ struct CheckerPlanner {
         stopping = true
         var actions: [Action] = [.log(.info, "Stopping checkers")]
         for checker in checkers where checker.running { actions.append(.cancelProbe(checker.id)) }
-        if options.releaseOnStop { actions.append(.removeLoadBalancer) }
+        if options.releaseOnStop {
+            actions += omegaNotifications()
+            actions.append(.removeLoadBalancer)
+        }
         actions.append(.exit)
+        return actions
+    }
+
+    /// `omega`: as the services go, their live real servers' `notify_down` (and mail), then the virtual server's
+    /// `quorum_down`, as keepalived runs them on the way down.
+    func omegaNotifications() -> [Action] {
+        var actions = [Action]()
+        let global = configuration.global
+        for server in servers where server.configuration.omega {
+            for (member, realServer) in server.realServers.enumerated()
+            where server.pool.members[member].isAlive {
+                let mail =
+                    realServer.smtpAlert
+                    && (server.configuration.smtpAlert ?? global.smtpAlertChecker ?? global.smtpAlert ?? true)
+                actions.append(
+                    .notify(
+                        .realServer(
+                            server.realServerNames[member], of: server.name, up: false, script: realServer.notifyDown,
+                            mail: mail)))
+            }
+            actions.append(.notify(.virtualServer(server.name, up: false, script: server.configuration.quorumDown)))
+        }
+        return actions
+    }
+
+    // MARK: - ha_suspend
+
+    /// Whether any virtual server has `ha_suspend`: the executor then follows the host's addresses.
+    var followsAddresses: Bool { configuration.virtualServers.contains { $0.haSuspend } }
+
+    /// `ha_suspend`: a virtual server none of whose addresses this host holds does not check its real servers
+    /// (its checkers keep their state, and their timers run, as keepalived's disabled checkers).
+    func suspended(_ server: ServerState) -> Bool {
+        guard server.configuration.haSuspend, let local = localAddresses else { return false }
+        let addresses = server.services.filter { $0.firewallMark == nil }.map(\.address)
+        return !addresses.contains { (local[$0] ?? 0) > 0 }
+    }
+
+    /// The host's addresses changed (counted per interface, so that an address on two interfaces goes only when
+    /// both have lost it): virtual servers with `ha_suspend` are suspended or activated.
+    mutating func addressesChanged(_ addresses: [IPAddress: Int]) -> [Action] {
+        guard !stopping else { return [] }
+        let before = servers.map(suspended)
+        localAddresses = addresses
+        var actions = [Action]()
+        for (index, server) in servers.enumerated() where suspended(server) != before[index] {
+            let verb = before[index] ? "Activating" : "Suspending"
+            for name in server.realServerNames {
+                actions.append(.log(.info, "\(verb) healthchecker for service \(name) for VS \(server.name)"))
+            }
+        }
         return actions
     }
 
@@ -190,6 +258,8 @@ struct CheckerPlanner {
     /// Builds the servers and checkers from `configuration`; a checker whose key is in `previous` keeps its state
     /// (and its id); every other one starts over, its first check spread over its warm-up.
     mutating func build(keeping previous: [CheckerKey: CheckerState], now: MonotonicTime) -> [Action] {
+        // Real servers that were there before a reload are not new: `rs_init_notifies` leaves them alone.
+        let previousRealServers = Set(servers.flatMap { server in server.realServerNames.map { server.identity + " " + $0 } })
         servers = []
         checkers = []
         var actions = [Action]()
@@ -229,7 +299,8 @@ struct CheckerPlanner {
                         virtualServer: identity, realServer: realName, kind: kind, ordinal: ordinal, settings: settings)
                     let target = CheckTarget(
                         address: checker.connectIP ?? realServer.address, port: checker.connectPort ?? port,
-                        bindAddress: checker.bindTo, bindInterface: checker.bindInterface,
+                        bindAddress: checker.bindTo, bindPort: checker.bindPort ?? 0,
+                        bindInterface: checker.bindInterface, mark: checker.firewallMark,
                         timeout: checker.timing.connectTimeout)
                     let timing = CheckerMachine.Timing(
                         delayLoop: checker.timing.delayLoop, connectTimeout: checker.timing.connectTimeout,
@@ -280,11 +351,21 @@ struct CheckerPlanner {
             let pool = ServicePool(
                 members: members, quorum: virtualServer.quorum, hysteresis: virtualServer.hysteresis,
                 sorryServer: sorry, sorryInhibit: virtualServer.sorryServer?.inhibit ?? false)
-            servers.append(
-                ServerState(
-                    configuration: virtualServer, identity: identity,
-                    name: services.first?.keepalivedName ?? "\(virtualServer.address)", services: services,
-                    realServers: realServers, realServerNames: names, pool: pool))
+            let server = ServerState(
+                configuration: virtualServer, identity: identity,
+                name: services.first?.keepalivedName ?? "\(virtualServer.address)", services: services,
+                realServers: realServers, realServerNames: names, pool: pool)
+            servers.append(server)
+            // `rs_init_notifies`: a new real server that starts in the pool says so (script and FIFO, no mail).
+            if configuration.global.realServerInitialNotifies {
+                for (member, name) in names.enumerated()
+                where pool.members[member].isAlive && !previousRealServers.contains(identity + " " + name) {
+                    actions.append(
+                        .notify(
+                            .realServer(
+                                name, of: server.name, up: true, script: realServers[member].notifyUp, mail: false)))
+                }
+            }
         }
         for index in checkers.indices {
             if case .file = checkers[index].checker.kind { continue }
@@ -398,6 +479,7 @@ struct CheckerPlanner {
         guard !stopping else { return [] }
         let state = checkers[index]
         let server = servers[state.server]
+        if suspended(server) { return [.arm(.check(state.id), at: Self.slot(now + state.checker.timing.delayLoop))] }
         let realServer = server.realServers[state.member]
         let target = state.target
         let request: ProbeRequest
@@ -416,8 +498,16 @@ struct CheckerPlanner {
                 virtualHost
                 ?? (target.address.family == .ipv6 ? "[\(target.address)]" : "\(target.address)")
                 + (target.port == defaultPort ? "" : ":\(target.port)")
+            let regex = url.regex.map {
+                HTTPProbe.RegexCheck(
+                    pattern: $0, options: url.regexOptionBits, noMatch: url.regexNoMatch,
+                    minimumOffset: url.regexMinOffset, maximumOffset: url.regexMaxOffset)
+            }
             request = .http(
-                target, HTTPProbe.Request(path: url.path, host: host, statusCodes: url.statusCodes, digest: url.digest),
+                target,
+                HTTPProbe.Request(
+                    path: url.path, host: host, statusCodes: url.statusCodes, digest: url.digest,
+                    version: http.httpProtocol, regex: regex),
                 secure: secure, serverName: secure && http.enableSNI ? virtualHost : nil)
         case .smtp(let smtp):
             request = .smtp(target, helo: smtp.heloName)
@@ -450,25 +540,52 @@ struct CheckerPlanner {
     mutating func probeFinished(_ id: CheckerID, _ result: CheckResult, now: MonotonicTime) -> [Action] {
         guard !stopping, let index = index(of: id), checkers[index].running else { return [] }
         checkers[index].running = false
-        // HTTP: every URL must pass; the next one is checked straight away.
-        if result.success, let urls = checkers[index].checker.kind.urlCount, checkers[index].url + 1 < urls {
-            checkers[index].url += 1
-            return startCheck(index, now: now)
+        if let urls = checkers[index].checker.kind.urlCount, urls > 1, result.success,
+            let next = urlPassed(index, urls: urls)
+        {
+            checkCounts[CheckCount(kind: checkers[index].checker.kind.keyword, success: true), default: 0] += 1
+            return [.arm(.check(id), at: Self.slot(now + next))]
         }
-        checkers[index].url = 0
         return finished(index, result, now: now)
+    }
+
+    /// HTTP_GET/SSL_GET with several URLs, as keepalived goes through them: one URL per check, the next one a
+    /// `delay_loop` later; a pass of the last one completes the check (nil: `finished` records it). Once a URL has
+    /// failed, only it is checked until it passes, and then every URL again from the first. With `fast_recovery`, a
+    /// checker that is down (or has not run yet) goes on to the next URL at once.
+    mutating func urlPassed(_ index: Int, urls: Int) -> Duration? {
+        let state = checkers[index]
+        let fastRecovery = state.checker.kind.fastRecovery
+        if state.failedURL != nil {
+            checkers[index].failedURL = nil
+            checkers[index].url = 0
+        } else if state.url + 1 < urls {
+            checkers[index].url += 1
+        } else {
+            checkers[index].url = 0
+            return nil
+        }
+        checkers[index].machine.resetRetries()
+        let machine = checkers[index].machine
+        return fastRecovery && (!machine.hasRun || !machine.isUp) ? .zero : state.checker.timing.delayLoop
     }
 
     /// A check's result counts: the machine decides the checker's state and the next check.
     mutating func finished(_ index: Int, _ result: CheckResult, now: MonotonicTime) -> [Action] {
         let state = checkers[index]
         checkCounts[CheckCount(kind: state.checker.kind.keyword, success: result.success), default: 0] += 1
-        let (transition, next) = checkers[index].machine.record(success: result.success)
+        var (transition, next) = checkers[index].machine.record(success: result.success)
+        if state.checker.kind.urlCount != nil, !result.success, !checkers[index].machine.isUp {
+            // keepalived retries only the URL that failed, no sooner than `delay_loop`.
+            checkers[index].failedURL = state.url
+            next = max(state.checker.timing.delayBeforeRetry, state.checker.timing.delayLoop)
+        }
         let server = servers[state.server]
         let realServerName = server.realServerNames[state.member]
         let kind = state.checker.kind.keyword
         var actions = [Action]()
-        if !result.success && (state.checker.logAllFailures || transition != nil || state.lastDetail != result.detail) {
+        let logAll = state.checker.logAllFailures || configuration.global.checkerLogAllFailures
+        if !result.success && (logAll || transition != nil || state.lastDetail != result.detail) {
             actions.append(.log(.info, "\(kind) on service \(realServerName) failed: \(result.detail)"))
         }
         checkers[index].lastDetail = result.detail
@@ -490,9 +607,25 @@ struct CheckerPlanner {
         case nil:
             break
         }
+        if let transition {
+            actions += checkerMail(state, up: transition == .up, events: events)
+        }
         actions += handle(events, server: state.server)
         actions.append(.arm(.check(state.id), at: Self.slot(now + next)))
         return actions
+    }
+
+    /// keepalived mails every change of a checker, unless `no_checker_emails`; a change that moves the real server
+    /// is mailed with it (by `handle`), so only the others are mailed here.
+    func checkerMail(_ state: CheckerState, up: Bool, events: [ServicePool.Event]) -> [Action] {
+        let global = configuration.global
+        let server = servers[state.server]
+        let realServer = server.realServers[state.member]
+        guard !global.noCheckerEmails,
+            realServer.smtpAlert && (server.configuration.smtpAlert ?? global.smtpAlertChecker ?? global.smtpAlert ?? true),
+            !events.contains(.realServerUp(state.member)), !events.contains(.realServerDown(state.member))
+        else { return [] }
+        return [.notify(.checkerMail(server.realServerNames[state.member], of: server.name, up: up))]
     }
 
     // MARK: - FILE_CHECK
@@ -500,7 +633,7 @@ struct CheckerPlanner {
     /// The FILE_CHECK files as last read (nil: missing, or no number in it).
     mutating func filesRead(_ values: [String: Int?], now: MonotonicTime) -> [Action] {
         guard !stopping else { return [] }
-        fileValues = values
+        fileValues.merge(values) { _, new in new }
         var actions = [Action]()
         for index in checkers.indices {
             guard case .file(let file) = checkers[index].checker.kind, let name = file.trackFile,
@@ -699,6 +832,14 @@ extension Checker.Kind {
         switch self {
         case .http(let http), .https(let http): http.urls.count
         default: nil
+        }
+    }
+
+    /// HTTP_GET and SSL_GET: `fast_recovery`.
+    var fastRecovery: Bool {
+        switch self {
+        case .http(let http), .https(let http): http.fastRecovery
+        default: false
         }
     }
 }

@@ -14,8 +14,48 @@ extension ConfigurationBuilder {
         }
     }
 
-    mutating func buildChecker(
+    /// One checker block, as checkers: one, or none when it cannot check anything, or (SMTP_CHECK with `host`
+    /// blocks) one per host, as keepalived splits it.
+    mutating func buildCheckers(
         _ keyword: String, _ statement: Statement, real: RealServer, inherited: InheritedCheckerSettings
+    ) -> [Checker] {
+        var hosts = [SMTPHost]()
+        var connectionSet = false
+        guard var checker = buildChecker(keyword, statement, real: real, inherited: inherited, hosts: &hosts,
+            connectionSet: &connectionSet)
+        else { return [] }
+        guard !hosts.isEmpty else { return [checker] }
+        // keepalived: the block's own connection counts when it set one (else the first host takes its place).
+        var result = connectionSet ? [checker] : []
+        for host in hosts {
+            checker.location = host.location
+            checker.connectIP = host.connectIP
+            checker.connectPort = host.connectPort
+            checker.bindTo = host.bindTo
+            checker.bindPort = host.bindPort
+            checker.bindInterface = host.bindInterface
+            checker.firewallMark = host.firewallMark
+            checker.timing.connectTimeout = host.connectTimeout ?? inherited.connectTimeout ?? .seconds(5)
+            result.append(checker)
+        }
+        return result
+    }
+
+    /// An SMTP_CHECK `host { }` block: where to connect, and from where.
+    struct SMTPHost {
+        var location: SourceLocation
+        var connectIP: IPAddress?
+        var connectPort: UInt16?
+        var bindTo: IPAddress?
+        var bindPort: UInt16?
+        var bindInterface: String?
+        var firewallMark: UInt32?
+        var connectTimeout: Duration?
+    }
+
+    mutating func buildChecker(
+        _ keyword: String, _ statement: Statement, real: RealServer, inherited: InheritedCheckerSettings,
+        hosts: inout [SMTPHost], connectionSet: inout Bool
     ) -> Checker? {
         var own = InheritedCheckerSettings()
         var http = HTTPCheck()
@@ -27,6 +67,9 @@ extension ConfigurationBuilder {
         var bfdName: String?
         var checker = Checker(kind: .tcp, location: statement.location)
         for (name, child) in known(statement.block ?? [], in: Self.schema(forChecker: keyword)) {
+            if ["connect_ip", "connect_port", "bindto", "bind_port", "bind_if", "fwmark", "connect_timeout"].contains(name) {
+                connectionSet = true
+            }
             switch name {
             case "connect_ip": checker.connectIP = address(child)
             case "connect_port":
@@ -47,7 +90,15 @@ extension ConfigurationBuilder {
             case "url":
                 if let url = urlCheck(child, keyword: keyword) { http.urls.append(url) }
             case "virtualhost": http.virtualhost = word(child, "a host name")
-            case "http_protocol": http.httpProtocol = word(child, "1.0, 1.1 or 1.0C")
+            case "http_protocol":
+                guard let value = word(child, "1.0, 1.1 or 1.0C") else { break }
+                if let version = HTTPCheck.HTTPVersion(rawValue: value == "1.0c" ? "1.0C" : value) {
+                    http.httpProtocol = version
+                } else {
+                    error(
+                        .invalidValue, child.arguments[0].location,
+                        "'\(value)' is not an HTTP version `http_protocol` knows: 1.0, 1.0C (1.0 with Connection: close) or 1.1")
+                }
             case "enable_sni": http.enableSNI = boolean(child) ?? false
             case "fast_recovery": http.fastRecovery = boolean(child) ?? false
             // UDP_CHECK
@@ -82,9 +133,30 @@ extension ConfigurationBuilder {
                     file.reverse = reverse ?? false
                 }
             case "host":
-                // Reported as not supported; its lines are checked against the schema all the same.
-                _ = known(child.block ?? [], in: .virtualServerRealServerSmtpCheckHost, reportingSupport: false)
-                checker.otherSettings.append(setting(child))
+                var host = SMTPHost(location: child.location)
+                for (name, setting) in known(child.block ?? [], in: .virtualServerRealServerSmtpCheckHost) {
+                    switch name {
+                    case "connect_ip": host.connectIP = address(setting)
+                    case "connect_port":
+                        if let token = firstArgument(setting, "a port") { host.connectPort = port(token, keyword: name) }
+                    case "bindto": host.bindTo = address(setting)
+                    case "bind_port":
+                        if let token = firstArgument(setting, "a port") { host.bindPort = port(token, keyword: name) }
+                    case "bind_if": host.bindInterface = word(setting, "an interface name")
+                    case "fwmark": host.firewallMark = integer(setting, 0...Int(UInt32.max)).map { UInt32($0) }
+                    case "connect_timeout":
+                        host.connectTimeout = seconds(setting, .microseconds(1) ... .seconds(86400))
+                    // The checker's timing, wherever it is written (keepalived keeps one per checker).
+                    case "retry": own.retry = integer(setting, 0...Int(UInt32.max))
+                    case "delay_before_retry": own.delayBeforeRetry = seconds(setting, .zero ... .seconds(86400))
+                    case "warmup": own.warmup = seconds(setting, .zero ... .seconds(86400))
+                    case "delay_loop": own.delayLoop = seconds(setting, .microseconds(1) ... .seconds(86400))
+                    case "alpha": own.alpha = boolean(setting)
+                    case "log_all_failures": checker.logAllFailures = boolean(setting) ?? false
+                    default: break
+                    }
+                }
+                hosts.append(host)
             default: checker.otherSettings.append(setting(child))
             }
         }
@@ -188,8 +260,38 @@ extension ConfigurationBuilder {
                     url.statusCodes.append(low...high)
                 }
             case "virtualhost": url.virtualhost = word(child, "a host name")
-            case "regex": url.regex = script(child, takesUser: false)?.arguments.joined(separator: " ")
+            case "regex":
+                switch ScriptLine.split(child.rawArguments) {  // keepalived reads it quoted and escaped, as a script line
+                case .success(let words) where words.count == 1: url.regex = words[0]
+                case .success:
+                    error(
+                        .invalidValue, child.location,
+                        "`regex` takes one pattern; quote a pattern with spaces, as in regex \"a b\"")
+                case .failure(let failure):
+                    error(.invalidValue, child.location, "cannot read the pattern of `regex`: \(failure.message)")
+                }
             case "regex_no_match": url.regexNoMatch = true
+            case "regex_options":
+                for token in child.arguments {
+                    if HTTPCheck.URLCheck.regexOptionNames.contains(token.text) {
+                        url.regexOptions.append(token.text)
+                    } else {
+                        warning(
+                            .invalidValue, token.location,
+                            "'\(token.text)' is not a regex option (keepalived ignores it too); the options are \(HTTPCheck.URLCheck.regexOptionNames.joined(separator: ", "))")
+                    }
+                }
+            case "regex_min_offset":
+                if let value = integer(child, 0...Int(Int32.max), "an offset in bytes") { url.regexMinOffset = value }
+            case "regex_max_offset":
+                url.regexMaxOffset = integer(child, 0...Int(Int32.max), "an offset in bytes")
+            case "regex_stack":
+                // Sizes the JIT's stack; Vigil's matcher needs none (KeywordInventory).
+                if child.arguments.count != 2 {
+                    error(.invalidValue, child.location, "`regex_stack` takes a start and a maximum size")
+                } else {
+                    for token in child.arguments { _ = integer(token, 0...Int(Int32.max), keyword: "regex_stack") }
+                }
             default: break
             }
         }

@@ -209,6 +209,19 @@ extension ConfigurationBuilder {
                 global.vrrpScheduling.realtimeLimitMicroseconds = integer(
                     child, 1...Int(Int32.max), "a CPU time in microseconds")
             case "vrrp_no_swap": global.vrrpScheduling.noSwap = true
+            case "vrrp_cpu_affinity": global.vrrpScheduling.cpus = processors(child)
+            case "checker_priority":
+                global.checkerScheduling.nice = integer(child, -20...19, "a nice value from -20 to 19")
+            case "checker_rt_priority":
+                global.checkerScheduling.realtimePriority = integer(child, 1...99, "a real-time priority from 1 to 99")
+            case "checker_rlimit_rttime", "checker_rlimit_rtime":
+                global.checkerScheduling.realtimeLimitMicroseconds = integer(
+                    child, 1...Int(Int32.max), "a CPU time in microseconds")
+            case "checker_no_swap": global.checkerScheduling.noSwap = true
+            case "checker_cpu_affinity": global.checkerScheduling.cpus = processors(child)
+            case "checker_log_all_failures": global.checkerLogAllFailures = boolean(child) ?? true
+            case "no_checker_emails": global.noCheckerEmails = boolean(child) ?? true
+            case "rs_init_notifies": global.realServerInitialNotifies = boolean(child) ?? true
             case "vigil_no_realtime": global.vigil.realtime = false
             case "vigil_metrics_listen":
                 global.vigil.metricsListen = word(

@@ -45,6 +45,20 @@ extension ConfigurationBuilder {
         }
     }
 
+    /// `*_cpu_affinity CPU...`: CPU numbers; one bad number voids the list (as keepalived).
+    mutating func processors(_ statement: Statement) -> [Int] {
+        guard !statement.arguments.isEmpty else {
+            error(.missingArgument, statement.location, "`\(statement.name)` needs CPU numbers, as in \(statement.name) 0 1")
+            return []
+        }
+        var cpus = [Int]()
+        for token in statement.arguments {
+            guard let cpu = integer(token, 0...1023, keyword: statement.name, "CPU numbers from 0") else { return [] }
+            cpus.append(cpu)
+        }
+        return cpus
+    }
+
     static func describe(_ range: ClosedRange<Int>) -> String {
         "a whole number from \(range.lowerBound) to \(range.upperBound)"
     }

@@ -221,6 +221,12 @@ extension ConfigurationBuilder {
                 .ignoredSetting, protocolLocation,
                 "virtual server FWM \(mark) matches a firewall mark, so `protocol` is ignored; remove it")
         }
+        if case .firewallMark(let mark) = serviceAddress, server.haSuspend {
+            warning(
+                .conflict, server.keywordLocations["ha_suspend"] ?? statement.location,
+                "virtual server FWM \(mark): `ha_suspend` needs an address to watch, and a firewall mark has none; it is turned off (as keepalived does)")
+            server.haSuspend = false
+        }
         if server.operationMode && server.transportProtocol != .udp {
             warning(
                 .conflict, statement.location, "`ops` (one-packet scheduling) needs `protocol UDP`; it is turned off")
@@ -349,9 +355,7 @@ extension ConfigurationBuilder {
         let settings = own.over(outer)
         real.alpha = settings.alpha ?? false
         for (keyword, child) in checkerStatements {
-            if let checker = buildChecker(keyword, child, real: real, inherited: settings) {
-                real.checkers.append(checker)
-            }
+            real.checkers += buildCheckers(keyword, child, real: real, inherited: settings)
         }
         return real
     }

@@ -63,6 +63,15 @@ public struct GlobalDefinitions: Hashable, Sendable {
     /// How the VRRP process is scheduled (`vrrp_priority`, `vrrp_rt_priority`, `vrrp_rlimit_rttime`,
     /// `vrrp_no_swap`).
     public var vrrpScheduling = ProcessScheduling()
+    /// How the checker process is scheduled (`checker_priority`, `checker_rt_priority`, `checker_rlimit_rttime`,
+    /// `checker_no_swap`, `checker_cpu_affinity`).
+    public var checkerScheduling = ProcessScheduling()
+    /// `checker_log_all_failures`: every checker logs every failure, not only its changes.
+    public var checkerLogAllFailures = false
+    /// `no_checker_emails`: mail only when a real server changes, not at every change of one of its checkers.
+    public var noCheckerEmails = false
+    /// `rs_init_notifies`: notify every real server's first state at start.
+    public var realServerInitialNotifies = false
     public var defaultInterface = "eth0"
 
     public var notifyFIFO: FIFOSpec?
@@ -110,6 +119,8 @@ public struct ProcessScheduling: Hashable, Sendable {
     public var realtimeLimitMicroseconds: Int?
     /// Lock all memory (mlockall), so that paging never delays the process.
     public var noSwap = false
+    /// `*_cpu_affinity`: the CPUs the process may run on (empty: any).
+    public var cpus: [Int] = []
 
     public init() {}
 }

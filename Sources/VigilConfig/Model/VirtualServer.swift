@@ -188,9 +188,19 @@ public struct Checker: Hashable, Sendable {
 public struct HTTPCheck: Hashable, Sendable {
     public var urls: [URLCheck] = []
     public var virtualhost: String?
-    public var httpProtocol: String?
+    public var httpProtocol: HTTPVersion = .http10
     public var enableSNI = false
     public var fastRecovery = false
+
+    /// `http_protocol`: the request line's version, and whether it asks the server to close.
+    public enum HTTPVersion: String, Hashable, Sendable {
+        /// `GET path HTTP/1.0` (keepalived's default).
+        case http10 = "1.0"
+        /// `HTTP/1.0` with `Connection: close`.
+        case http10Close = "1.0C"
+        /// `HTTP/1.1` with `Connection: close`.
+        case http11 = "1.1"
+    }
 
     public struct URLCheck: Hashable, Sendable {
         public var path: String
@@ -199,8 +209,32 @@ public struct HTTPCheck: Hashable, Sendable {
         /// Accepted status codes; empty means 200-299.
         public var statusCodes: [ClosedRange<Int>] = []
         public var virtualhost: String?
+        /// A PCRE2 pattern the body must match (or, with `regexNoMatch`, must not).
         public var regex: String?
         public var regexNoMatch = false
+        /// PCRE2 compile options by keepalived's names (`caseless`, `multiline`, ...).
+        public var regexOptions: [String] = []
+        /// The match must start at or after this offset of the body...
+        public var regexMinOffset = 0
+        /// ...and at or before this one.
+        public var regexMaxOffset: Int?
+
+        /// The PCRE2 compile options keepalived 2.2.7 names, with PCRE2's bits.
+        public static let regexOptionTable: [(name: String, bit: UInt32)] = [
+            ("allow_empty_class", 0x1), ("alt_bsux", 0x2), ("auto_callout", 0x4), ("caseless", 0x8),
+            ("dollar_endonly", 0x10), ("dotall", 0x20), ("dupnames", 0x40), ("extended", 0x80),
+            ("firstline", 0x100), ("match_unset_backref", 0x200), ("multiline", 0x400), ("never_ucp", 0x800),
+            ("never_utf", 0x1000), ("no_auto_capture", 0x2000), ("no_auto_possess", 0x4000),
+            ("no_dotstar_anchor", 0x8000), ("no_start_optimize", 0x10000), ("ucp", 0x20000),
+            ("ungreedy", 0x40000), ("utf", 0x80000), ("never_backslash_c", 0x100000),
+            ("alt_circumflex", 0x200000), ("alt_verbnames", 0x400000), ("use_offset_limit", 0x800000),
+        ]
+        public static var regexOptionNames: [String] { regexOptionTable.map(\.name) }
+
+        /// The options as PCRE2's bits.
+        public var regexOptionBits: UInt32 {
+            regexOptions.reduce(0) { bits, name in bits | (Self.regexOptionTable.first { $0.name == name }?.bit ?? 0) }
+        }
         public var location: SourceLocation
     }
 }

@@ -48,10 +48,10 @@ public enum KeywordInventory {
         ("connect_ip", .works("CheckerPlanner: the probe's address")),
         ("connect_port", .works("CheckerPlanner: the probe's port")),
         ("bindto", .works("Probes.openSocket: bind()")),
-        ("bind_port", .notYet("the probe's socket is bound to an ephemeral port")),
+        ("bind_port", .works("Probes.openSocket: bind() to the port")),
         ("bind_if", .works("Probes.openSocket: SO_BINDTODEVICE")),
         ("connect_timeout", .works("Probe: one deadline for the whole check")),
-        ("fwmark", .notYet("the probe's packets carry no firewall mark")),
+        ("fwmark", .works("Probes.openSocket: SO_MARK")),
         ("retry", .works(checkerTiming)),
         ("delay_before_retry", .works(checkerTiming)),
         ("warmup", .works(checkerTiming)),
@@ -176,7 +176,7 @@ public enum KeywordInventory {
                 ("vrrp_rt_priority", .works("VRRPService.applyScheduling: SCHED_RR")),
                 ("vrrp_rlimit_rttime", .works("VRRPService.applyScheduling: RLIMIT_RTTIME")),
                 ("vrrp_rlimit_rtime", .works("as `vrrp_rlimit_rttime`")),
-                ("vrrp_cpu_affinity", .notYet("the VRRP process may run on any CPU")),
+                ("vrrp_cpu_affinity", .works("VRRPService.applyScheduling: sched_setaffinity")),
                 ("notify_fifo", .works("Notifier: FIFO lines")),
                 (
                     "notify_fifo_script",
@@ -219,13 +219,13 @@ public enum KeywordInventory {
                 ("nftables_ipvs", .notYet("firewall-mark virtual server groups are not built")),
                 ("nftables_ipvs_priority", .notYet("firewall-mark virtual server groups are not built")),
                 ("nftables_ipvs_start_fwmark", .notYet("firewall-mark virtual server groups are not built")),
-                ("checker_priority", .notYet("the checker process runs at normal priority")),
-                ("checker_no_swap", .notYet("the checker process's memory is not locked")),
-                ("checker_rt_priority", .notYet("the checker process runs at normal priority")),
-                ("checker_cpu_affinity", .notYet("the checker process may run on any CPU")),
-                ("checker_rlimit_rttime", .notYet("the checker process runs at normal priority")),
-                ("checker_rlimit_rtime", .notYet("the checker process runs at normal priority")),
-                ("checker_log_all_failures", .notYet("only a checker's own `log_all_failures` is applied")),
+                ("checker_priority", .works("CheckerService.applyScheduling: nice")),
+                ("checker_no_swap", .works("CheckerService.applyScheduling: mlockall")),
+                ("checker_rt_priority", .works("CheckerService.applyScheduling: SCHED_RR")),
+                ("checker_cpu_affinity", .works("CheckerService.applyScheduling: sched_setaffinity")),
+                ("checker_rlimit_rttime", .works("CheckerService.applyScheduling: RLIMIT_RTTIME")),
+                ("checker_rlimit_rtime", .works("as `checker_rlimit_rttime`")),
+                ("checker_log_all_failures", .works("CheckerPlanner: every checker logs every failure")),
                 ("bfd_priority", .notApplicable("Vigil runs no BFD process")),
                 ("bfd_no_swap", .notApplicable("Vigil runs no BFD process")),
                 ("bfd_rt_priority", .notApplicable("Vigil runs no BFD process")),
@@ -241,8 +241,8 @@ public enum KeywordInventory {
                 ("enable_snmp_checker", noSNMP),
                 ("enable_dbus", noDBus),
                 ("dbus_service_name", noDBus),
-                ("rs_init_notifies", .notYet("no notifications for the real servers' first state")),
-                ("no_checker_emails", .notYet("real-server changes are still mailed")),
+                ("rs_init_notifies", .works("CheckerPlanner.build: notify_up of new real servers that start up")),
+                ("no_checker_emails", .works("CheckerPlanner.checkerMail: mail only when a real server changes")),
                 ("random_seed", .notYet("`${_RANDOM}` takes Vigil's own seed")),
                 ("reload_time_file", .notYet("no reload is scheduled")),
                 ("reload_repeat", .notYet("no reload is scheduled")),
@@ -488,7 +488,7 @@ public enum KeywordInventory {
                 ("ca", .works("TLSContext: the server is verified")),
                 ("certificate", .works("TLSContext: the client certificate")),
                 ("key", .works("TLSContext: the client key")),
-                ("password", .notYet("an encrypted key cannot be loaded, so SSL_GET checks fail")),
+                ("password", .works("TLSContext: the key's password (OpenSSL's default password callback)")),
             ])
 
         add(
@@ -528,9 +528,9 @@ public enum KeywordInventory {
                 ("mh-port", .worksExcept("IPVS: the scheduler's flag", except: nftablesNoSchedulerFlags)),
                 ("mh-fallback", .worksExcept("IPVS: the scheduler's flag", except: nftablesNoSchedulerFlags)),
                 ("ops", .worksExcept("IPVS: one-packet scheduling", except: "with the nftables backend, connections are tracked as usual")),
-                ("ha_suspend", .notYet("the checkers run whether or not this node holds the address")),
+                ("ha_suspend", .works("CheckerPlanner.suspended: no checks while none of its addresses is here")),
                 ("alpha", .works("CheckerMachine: checkers start down")),
-                ("omega", .notYet("quorum_down is not run when Vigil stops")),
+                ("omega", .works("CheckerPlanner.omegaNotifications: notify_down and quorum_down on stop")),
                 ("quorum", .works("ServicePool")),
                 ("hysteresis", .works("ServicePool")),
                 ("quorum_up", .works("Notifier")),
@@ -598,21 +598,19 @@ public enum KeywordInventory {
             "SMTP_CHECK",
             [
                 ("helo_name", .works("SMTPProbe")),
-                ("host", .notYet("the hosts listed are not checked; write one SMTP_CHECK per host")),
+                ("host", .works("ConfigurationBuilder.buildCheckers: one checker per host, as keepalived")),
             ])
-        add(
-            "host",
-            sharedCheckerKeywords.map { ($0.0, KeywordSupport.notYet("ignored with its `host` block")) })
+        add("host", sharedCheckerKeywords)
         for context in ["HTTP_GET", "SSL_GET"] {
             add(
                 context,
                 [
                     ("nb_get_retry", .works(checkerTiming)),
                     ("virtualhost", .works("HTTPProbe: the Host header")),
-                    ("http_protocol", .notYet("requests are sent as `GET path HTTP/1.0`")),
+                    ("http_protocol", .works("HTTPProbe.requestText: HTTP/1.0, 1.0 with Connection: close, 1.1")),
                     ("enable_sni", .works("HTTPProbe: the TLS server name")),
-                    ("fast_recovery", .notYet("the normal retry rules apply")),
-                    ("url", .works("HTTPProbe: every URL must pass")),
+                    ("fast_recovery", .works("CheckerPlanner.urlPassed: the next URL at once while down")),
+                    ("url", .works("CheckerPlanner.urlPassed: one URL per check, every URL must pass")),
                 ])
         }
         add(
@@ -622,12 +620,12 @@ public enum KeywordInventory {
                 ("digest", .works("HTTPProbe: MD5 of the body")),
                 ("status_code", .works("HTTPProbe")),
                 ("virtualhost", .works("HTTPProbe")),
-                ("regex", .notYet("the body is not matched: the check passes on the status code and digest alone")),
-                ("regex_no_match", .notYet("the body is not matched")),
-                ("regex_options", .notYet("the body is not matched")),
-                ("regex_min_offset", .notYet("the body is not matched")),
-                ("regex_max_offset", .notYet("the body is not matched")),
-                ("regex_stack", .notYet("the body is not matched")),
+                ("regex", .works("BodyMatcher: PCRE2 over the streamed body")),
+                ("regex_no_match", .works("HTTPProbe: the body must not match")),
+                ("regex_options", .works("BodyPattern: PCRE2 compile options")),
+                ("regex_min_offset", .works("BodyMatcher")),
+                ("regex_max_offset", .works("BodyMatcher")),
+                ("regex_stack", .notApplicable("it sizes PCRE2's JIT stack; Vigil runs PCRE2's interpreter, which needs none")),
             ])
         add(
             "MISC_CHECK",

@@ -692,6 +692,8 @@ struct Validator {
                         "real server \(real.address) is \(real.address.family) but the virtual server is \(family)")
                 }
                 for checker in real.checkers {
+                    if case .http(let http) = checker.kind { checkPatterns(http) }
+                    if case .https(let http) = checker.kind { checkPatterns(http) }
                     if case .file(let file) = checker.kind, let name = file.trackFile,
                         !configuration.trackFiles.contains(where: { $0.name == name })
                     {
@@ -701,6 +703,17 @@ struct Validator {
                     }
                 }
             }
+        }
+    }
+
+    /// A `regex` PCRE2 refuses: keepalived logs it and goes on; the check cannot pass as written.
+    mutating func checkPatterns(_ http: HTTPCheck) {
+        for url in http.urls {
+            guard let pattern = url.regex, let problem = environment.patternError(pattern, options: url.regexOptionBits)
+            else { continue }
+            report(
+                .warning, .invalidValue, url.location,
+                "invalid regex '\(pattern)': \(problem); this url's check fails until the pattern is fixed")
         }
     }
 

@@ -3,6 +3,8 @@
 
   servers.py http ADDRESS PORT NAME                 answers every GET with NAME
   servers.py https ADDRESS PORT NAME CERT KEY SNIFILE   the same over TLS; writes the SNI name it saw to SNIFILE
+  servers.py httpfile ADDRESS PORT BODYFILE LOG      answers with BODYFILE's contents; appends each request's head to LOG
+  servers.py httpsclient ADDRESS PORT NAME CERT KEY CA   TLS that needs a client certificate signed by CA
   servers.py udpecho ADDRESS PORT                   echoes datagrams, prefixed with b"OK"
   servers.py hostile ADDRESS PORT MODE              endless | longstatus | silent | reset | garbage
   servers.py get URL COUNT                          COUNT requests, one connection each; prints a JSON
@@ -19,13 +21,20 @@ import time
 import urllib.request
 
 
-def web(address, port, name, context=None, sni_file=None):
+def web(address, port, name, context=None, sni_file=None, body_file=None, request_log=None):
     body = name.encode()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.0"
 
         def do_GET(self):
+            nonlocal body
+            if request_log:
+                with open(request_log, "a") as f:
+                    f.write(self.requestline + "\n" + str(self.headers) + "\n")
+            if body_file:
+                with open(body_file, "rb") as f:
+                    body = f.read()
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
             self.send_header("Content-Length", str(len(body)))
@@ -123,6 +132,14 @@ def main():
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(sys.argv[5], sys.argv[6])
         web(sys.argv[2], int(sys.argv[3]), sys.argv[4], context, sys.argv[7])
+    elif mode == "httpfile":
+        web(sys.argv[2], int(sys.argv[3]), "", body_file=sys.argv[4], request_log=sys.argv[5])
+    elif mode == "httpsclient":
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[5], sys.argv[6])
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(sys.argv[7])
+        web(sys.argv[2], int(sys.argv[3]), sys.argv[4], context)
     elif mode == "udpecho":
         udpecho(sys.argv[2], int(sys.argv[3]))
     elif mode == "hostile":

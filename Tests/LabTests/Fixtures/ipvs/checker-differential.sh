@@ -3,7 +3,8 @@
 # own with its own real servers. The script takes real servers down and up at fixed times; IPVS is read every
 # 100 ms; each change of a real server's presence (or weight) is printed as "EVENT daemon seconds server state".
 # Scenario (checker.conf, the times below): retry and delay_before_retry, alpha, quorum with hysteresis and the
-# sorry server.
+# sorry server; an HTTP_GET with two URLs, one failing for a while (keepalived checks one URL per delay_loop, and
+# only the failed one until it passes).
 set -u
 modprobe ip_vs
 nx() { ns=$1; shift; ip netns exec "$ns" "$@"; }
@@ -33,15 +34,31 @@ while True:
             pass
     time.sleep(0.02)
 EOF
+cat >/tmp/web.py <<'EOF'
+import http.server, os, sys
+# /a always answers 200; /b answers 200 while /tmp/up-b exists, 500 otherwise.
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        ok = self.path == "/a" or (self.path == "/b" and os.path.exists("/tmp/up-b"))
+        self.send_response(200 if ok else 500)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), Handler).serve_forever()
+EOF
 for daemon in keepalived vigil; do
     ns=chk-$daemon
     ip netns add $ns
     ip -n $ns link set lo up
-    for n in 1 2 3 4 9; do ip -n $ns addr add 203.0.113.$n/32 dev lo; done
+    for n in 1 2 3 4 5 9; do ip -n $ns addr add 203.0.113.$n/32 dev lo; done
     rm -f /tmp/up-*
-    touch /tmp/up-203.0.113.1 /tmp/up-203.0.113.2 /tmp/up-203.0.113.3 /tmp/up-203.0.113.9
-    nx $ns python3 /tmp/listen.py 203.0.113.1:80 203.0.113.2:80 203.0.113.3:80 203.0.113.4:80 203.0.113.9:80 &
+    touch /tmp/up-203.0.113.1 /tmp/up-203.0.113.2 /tmp/up-203.0.113.3 /tmp/up-203.0.113.9 /tmp/up-b
+    ip netns exec $ns python3 /tmp/listen.py 203.0.113.1:80 203.0.113.2:80 203.0.113.3:80 203.0.113.4:80 203.0.113.9:80 &
     listener=$!
+    ip netns exec $ns python3 /tmp/web.py 203.0.113.5 8080 &
+    web=$!
     sleep 1
     if [ $daemon = keepalived ]; then
         nx $ns keepalived -n -l -C -f /tmp/in/checker.conf -p /tmp/k.pid -c /tmp/c.pid >/tmp/$daemon.log 2>&1 </dev/null &
@@ -67,6 +84,8 @@ for daemon in keepalived vigil; do
         elif after 4; then down 2
         fi
         if after 8 && ! after 17; then up 4; fi
+        # rs5 (HTTP_GET, two URLs, delay_loop 2): /b fails from 6 s to 16 s.
+        if after 6 && ! after 16; then rm -f /tmp/up-b; else touch /tmp/up-b; fi
         state=$(nx $ns ipvsadm -Ln | awk '/->/ && $2 != "RemoteAddress:Port" { print $2 "=" $4 }' | sort | tr '\n' ' ')
         if [ "$state" != "$previous" ]; then
             echo "EVENT $daemon $t $state"
@@ -77,6 +96,6 @@ for daemon in keepalived vigil; do
     done
     kill -TERM $pid
     wait $pid
-    kill $listener
+    kill $listener $web
     ip netns del $ns
 done
