@@ -54,6 +54,11 @@ public struct RunOptions: Equatable, Sendable {
     public var logFacility: String?
     /// `-G`: no syslog (logs go only to the console or file, if asked for).
     public var noSyslog = false
+    /// `--keepalived-log-names` (Vigil's own): log as Keepalived, Keepalived_vrrp and Keepalived_healthcheckers,
+    /// so that syslog filters written for keepalived keep matching.
+    public var keepalivedLogNames = false
+    /// `--control-group=GROUP` (Vigil's own): members of GROUP may read `vigil status` (not reload).
+    public var controlGroup: String?
     /// `-g[FILE]`, `--log-file[=FILE]`.
     public var logFile: String?
     public var vrrpOnly = false
@@ -157,6 +162,8 @@ extension VigilCommand {
         // Vigil's own.
         .init(short: nil, long: "runtime-dir", argument: .required),
         .init(short: nil, long: "metrics", argument: .required),
+        .init(short: nil, long: "keepalived-log-names", argument: .none),
+        .init(short: nil, long: "control-group", argument: .required),
         .init(short: nil, long: "role", argument: .required),
         .init(short: nil, long: "heartbeat-fd", argument: .required),
         .init(short: nil, long: "heartbeat-ms", argument: .required),
@@ -379,6 +386,8 @@ extension VigilCommand {
                 options.warnings.append("Invalid log facility '\(value!)'")
             }
         case "no-syslog": options.noSyslog = true
+        case "keepalived-log-names": options.keepalivedLogNames = true
+        case "control-group": options.controlGroup = value!
         case "log-file": options.logFile = value ?? "/tmp/keepalived.log"
         case "vrrp": options.vrrpOnly = true
         case "check": options.checkOnly = true

@@ -39,8 +39,8 @@ struct MetricsPage {
     ) -> RequestServer? {
         do {
             let server = try RequestServer(
-                listener: try listenTCP(endpoint), loop: loop, terminator: Array("\r\n\r\n".utf8), ownerOnly: false,
-                handler: answer)
+                listener: try listenTCP(endpoint), loop: loop, terminator: Array("\r\n\r\n".utf8), access: .anyone
+            ) { request, _ in answer(request) }
             logger.info("Prometheus metrics on http://\(endpoint)/metrics")
             return server
         } catch {

@@ -7,11 +7,14 @@ import LinuxNet
 /// under a predictable name in a world-writable directory.
 public struct RuntimeDirectory: Sendable {
     public let path: String
+    /// `--control-group`: this group may enter the directory (0710) and read status from the control sockets.
+    public let readers: gid_t?
 
     public static let defaultPath = "/run/vigil"
 
-    public init(path: String = RuntimeDirectory.defaultPath) {
+    public init(path: String = RuntimeDirectory.defaultPath, readers: gid_t? = nil) {
         self.path = path
+        self.readers = readers
     }
 
     public enum Failure: Error, CustomStringConvertible {
@@ -26,8 +29,8 @@ public struct RuntimeDirectory: Sendable {
         }
     }
 
-    /// Creates the directory (mode 0700) if needed and refuses one that is not a real directory owned by us
-    /// and closed to others.
+    /// Creates the directory (mode 0700, or 0710 with the readers' group) if needed and refuses one that is not a
+    /// real directory owned by us and closed to others.
     public func prepare() throws(Failure) {
         if mkdir(path, 0o700) != 0 && errno != EEXIST {
             throw .system("cannot create \(path)", errno)
@@ -38,7 +41,14 @@ public struct RuntimeDirectory: Sendable {
             throw .unsafe("\(path) is not a directory (a symlink or file is in its place); remove it")
         }
         guard info.st_uid == geteuid() else { throw .unsafe("\(path) belongs to another user; remove it") }
-        if info.st_mode & 0o077 != 0 { chmod(path, 0o700) }
+        if let readers {
+            if info.st_gid != readers && chown(path, uid_t.max, readers) != 0 {
+                throw .system("cannot give \(path) to group \(readers)", errno)
+            }
+            if info.st_mode & 0o777 != 0o710 { chmod(path, 0o710) }
+        } else if info.st_mode & 0o077 != 0 {
+            chmod(path, 0o700)
+        }
     }
 
     public func file(_ name: String) -> String { "\(path)/\(name)" }

@@ -27,6 +27,16 @@ struct StatusReport {
         var trackers: [(kind: String, name: String, weight: Int, value: String)]
         var advertsSent: Int
         var advertsReceived: Int
+        /// The last transitions, oldest first.
+        var history: [Transition] = []
+    }
+
+    struct Transition {
+        var secondsAgo: Double
+        var unixTime: Int
+        var from: String
+        var to: String
+        var reason: String
     }
 
     var version: String
@@ -65,6 +75,10 @@ struct StatusReport {
                 "{\"kind\":\(JSON.string($0.kind)),\"name\":\(JSON.string($0.name)),\"weight\":\($0.weight),\"value\":\(JSON.string($0.value))}"
             }
             fields.append("\"trackers\":[\(trackers.joined(separator: ","))]")
+            let history = instance.history.map {
+                "{\"seconds_ago\":\(JSON.number($0.secondsAgo)),\"unix_time\":\($0.unixTime),\"from\":\(JSON.string($0.from)),\"to\":\(JSON.string($0.to)),\"reason\":\(JSON.string($0.reason))}"
+            }
+            fields.append("\"history\":[\(history.joined(separator: ","))]")
             return "{" + fields.joined(separator: ",") + "}"
         }.joined(separator: ",")
         return out + "]}\n"
@@ -92,6 +106,15 @@ struct StatusReport {
                 index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count)
             }
             out += cells.joined(separator: "  ") + "\n"
+        }
+        // The recent transitions of every instance, newest last.
+        let recent = instances.flatMap { instance in instance.history.map { (instance.name, $0) } }
+            .sorted { $0.1.secondsAgo > $1.1.secondsAgo }.suffix(10)
+        if !recent.isEmpty {
+            out += "\nRecent transitions:\n"
+            for (name, transition) in recent {
+                out += "  \(Self.duration(transition.secondsAgo)) ago  \(name)  \(transition.from) -> \(transition.to)  (\(transition.reason))\n"
+            }
         }
         for instance in instances where !instance.trackers.isEmpty {
             out += "\n\(instance.name) tracks:\n"

@@ -187,7 +187,10 @@ public final class Supervisor {
         }
         let argv = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        // The running image, not the path: after a package upgrade replaced the file, a restarted child is still the
+        // same version as the supervisor (and the path may read "... (deleted)").
+        let image = access("/proc/self/exe", X_OK) == 0 ? "/proc/self/exe" : executable
+        let result = posix_spawn(&pid, image, &actions, &attributes, argv, environ)
         if pair[1] >= 0 { close(pair[1]) }
         guard result == 0 else {
             if pair[0] >= 0 { close(pair[0]) }

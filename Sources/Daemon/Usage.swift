@@ -56,6 +56,8 @@ extension HelpTopic {
                   --runtime-dir=DIR        Private directory for pid files, dumps and the control socket
                                             (default /run/vigil)
                   --metrics=ADDR:PORT      Serve Prometheus metrics there (as `vigil_metrics_listen`)
+                  --keepalived-log-names   Log as Keepalived, Keepalived_vrrp, Keepalived_healthcheckers
+                  --control-group=GROUP    Members of GROUP may read `vigil status` (only root reloads)
             """
         case .config:
             """
@@ -67,8 +69,9 @@ extension HelpTopic {
         case .status:
             """
             Usage: vigil status [--json] [--runtime-dir=DIR]
-                     every instance's state, priority, master, addresses and last transition, and every virtual
+                     every instance's state, priority, master, addresses and recent transitions, and every virtual
                      server's real servers, from the running Vigil's control sockets (default /run/vigil)
+                     exit status: 0 fine, 2 an instance is in FAULT, 1 Vigil cannot be reached
             """
         case .reload:
             """

@@ -127,8 +127,12 @@ public final class VRRPService {
             reloader.submit { StartupPages.release() }
         }
         do {
-            controlSocket = try ControlSocket(path: runtime.file(Self.controlSocketName), loop: loop) {
-                [unowned self] request in control(request)
+            controlSocket = try ControlSocket(
+                path: runtime.file(Self.controlSocketName), loop: loop, readers: runtime.readers
+            ) {
+                [unowned self] request, owner in
+                // The control group reads; only root reloads or changes anything.
+                owner || request.hasPrefix("status") ? control(request) : "error: only root may ask for '\(request)'\n"
             }
         } catch {
             logger.error("no control socket (vigil status will not work): \(error)")

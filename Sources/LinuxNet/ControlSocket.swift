@@ -1,8 +1,8 @@
 import CLinux
 import Glibc
 
-/// A Unix stream socket for local requests (`vigil status`, `vigil reload`): owner-only, one request line per
-/// connection, one answer, then the connection closes. Served on the event loop without ever blocking it: a
+/// A Unix stream socket for local requests (`vigil status`, `vigil reload`): owner-only (or also readable by one
+/// group, whose members may only read), one request line per connection, one answer, then the connection closes. Served on the event loop without ever blocking it: a
 /// client that sends no line in time or does not read its answer is dropped.
 public final class ControlSocket {
     public let path: String
@@ -10,7 +10,10 @@ public final class ControlSocket {
     private var server: RequestServer?
 
     /// Binds `path` (a stale socket there is replaced; anything else is refused) and serves `handler`'s answers.
-    public init(path: String, loop: EventLoop, handler: @escaping (String) -> String) throws(SystemError) {
+    /// With `readers`, members of that group may connect too; their requests reach `handler` with `owner` false.
+    public init(
+        path: String, loop: EventLoop, readers: gid_t? = nil, handler: @escaping (_ request: String, _ owner: Bool) -> String
+    ) throws(SystemError) {
         self.path = path
         var info = stat()
         if lstat(path, &info) == 0 {
@@ -42,9 +45,15 @@ public final class ControlSocket {
                 }
             }
         }
+        if let readers {
+            _ = try system("chown(\(path))") { chown(path, uid_t.max, readers) }
+            _ = try system("chmod(\(path))") { chmod(path, 0o660) }
+        }
         _ = try system("listen") { listen(fd, 16) }
-        server = try RequestServer(listener: descriptor, loop: loop, terminator: [0x0a], ownerOnly: true) {
-            handler(String(decoding: $0.prefix { $0 != 0x0a }, as: UTF8.self))
+        server = try RequestServer(
+            listener: descriptor, loop: loop, terminator: [0x0a], access: readers == nil ? .owner : .ownerAndGroup
+        ) { request, owner in
+            handler(String(decoding: request.prefix { $0 != 0x0a }, as: UTF8.self), owner)
         }
     }
 
@@ -95,18 +104,22 @@ public final class RequestServer {
     private let listener: FileDescriptor
     private let loop: EventLoop
     private let terminator: [UInt8]
-    private let ownerOnly: Bool
-    private let handler: ([UInt8]) -> String
-    private var pending: [Int32: (descriptor: FileDescriptor, buffer: [UInt8], deadline: EventLoop.TimerID)] = [:]
+    private let access: Access
+    private let handler: ([UInt8], Bool) -> String
+
+    /// Who may connect: anyone (the metrics page), only this process's user, or also the socket file's group
+    /// (the file's mode decides who can connect; such peers are not the owner).
+    public enum Access: Sendable { case anyone, owner, ownerAndGroup }
+    private var pending: [Int32: (descriptor: FileDescriptor, buffer: [UInt8], deadline: EventLoop.TimerID, owner: Bool)] = [:]
 
     public init(
-        listener: FileDescriptor, loop: EventLoop, terminator: [UInt8], ownerOnly: Bool,
-        handler: @escaping ([UInt8]) -> String
+        listener: FileDescriptor, loop: EventLoop, terminator: [UInt8], access: Access,
+        handler: @escaping (_ request: [UInt8], _ owner: Bool) -> String
     ) throws(SystemError) {
         self.listener = listener
         self.loop = loop
         self.terminator = terminator
-        self.ownerOnly = ownerOnly
+        self.access = access
         self.handler = handler
         try loop.add(listener.rawValue) { [unowned self] in self.accept() }
     }
@@ -123,18 +136,20 @@ public final class RequestServer {
         while true {
             let fd = vigil_accept4(listener.rawValue, Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue))
             guard fd >= 0 else { return }
-            if ownerOnly {
-                // Only our own user (root) may talk to us, whatever the file's mode.
+            var owner = access == .anyone
+            if access != .anyone {
+                // Our own user (root); others only through the group's file mode, and then not as the owner.
                 var uid: uid_t = 0
-                guard vigil_peer_uid(fd, &uid) == 0, uid == geteuid() else {
+                guard vigil_peer_uid(fd, &uid) == 0, uid == geteuid() || access == .ownerAndGroup else {
                     close(fd)
                     continue
                 }
+                owner = uid == geteuid()
             }
             var size: Int32 = 1 << 20
             setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
             let deadline = loop.schedule(at: loop.now + 2_000_000_000) { [unowned self] in self.drop(fd) }
-            pending[fd] = (FileDescriptor(fd), [], deadline)
+            pending[fd] = (FileDescriptor(fd), [], deadline, owner)
             do {
                 try loop.add(fd) { [unowned self] in self.readable(fd) }
             } catch {
@@ -157,7 +172,7 @@ public final class RequestServer {
             if entry.buffer.count > 8192 { drop(fd) } else { pending[fd] = entry }
             return
         }
-        var answer = Array(handler(entry.buffer).utf8)
+        var answer = Array(handler(entry.buffer, entry.owner).utf8)
         // One write: the send buffer holds any answer we give; a client that does not read loses the rest.
         _ = send(fd, &answer, answer.count, Int32(MSG_NOSIGNAL))
         drop(fd)

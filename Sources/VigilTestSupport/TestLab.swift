@@ -45,9 +45,14 @@ public enum Package {
 
 /// The VM lab (scripts/vm-run): a fresh Debian machine with the cloud kernel (IPVS) for each run.
 public enum VMLab {
-    /// Runs `command` in a fresh VM with `files` in /tmp/in; the command's output and exit status.
-    public static func run(files: [String], timeout: Int = 900, _ command: [String]) throws -> CommandResult {
+    /// Runs `command` in a fresh VM with `files` in /tmp/in; the command's output and exit status. With `systemd`
+    /// the machine boots with systemd as PID 1; `vigil: false` leaves /usr/sbin/vigil out (the .deb installs it).
+    public static func run(
+        files: [String], timeout: Int = 900, systemd: Bool = false, vigil: Bool = true, _ command: [String]
+    ) throws -> CommandResult {
         var arguments = ["\(Package.root)/scripts/vm-run", "--timeout", String(timeout)]
+        if systemd { arguments.append("--systemd") }
+        if !vigil { arguments.append("--no-vigil") }
         for file in files { arguments += ["--file", file] }
         arguments += ["--"] + command
         return try Command.run(arguments, check: false)

@@ -3,7 +3,8 @@ import Glibc
 import LinuxNet
 
 /// `vigil status [--json]` and `vigil reload`: one request to each running process's control socket (the VRRP
-/// process's and the checker's, whichever run).
+/// process's and the checker's, whichever run). `vigil status` exits 0 when it got an answer and no instance is in
+/// FAULT, 2 when one is (for monitoring scripts), 1 when Vigil cannot be reached.
 func control(_ request: String, runtimeDirectory: String) -> Int32 {
     let directory = RuntimeDirectory(path: runtimeDirectory)
     let vrrpPath = directory.file(VRRPService.controlSocketName)
@@ -42,7 +43,12 @@ func control(_ request: String, runtimeDirectory: String) -> Int32 {
     for error in errors { printError("vigil: \(error)") }
     text.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
     let failed = [vrrp, checker].contains { $0?.hasPrefix("error:") == true }
-    return failed || !errors.isEmpty ? 1 : 0
+    if failed || !errors.isEmpty { return 1 }
+    if request.hasPrefix("status"), vrrp != nil {
+        let json = request == "status json" ? vrrp : try? ControlSocket.request("status json", path: vrrpPath)
+        if json?.contains("\"state\":\"FAULT\"") == true { return 2 }
+    }
+    return 0
 }
 
 extension String {

@@ -45,12 +45,20 @@ struct Run {
         } else {
             destination = .syslog(facility: options.logFacility.flatMap(VigilCommand.syslogFacility) ?? LOG_DAEMON)
         }
-        let writer = LogWriter(destination: destination, identity: options.role.map { "Vigil_\($0)" } ?? "Vigil")
+        let writer = LogWriter(destination: destination, identity: Self.logIdentity(options))
         let logger = Logger(label: "vigil") { _ in
             VigilLogHandler(writer: writer, level: options.logDetail > 0 ? .debug : .info)
         }
         defer { writer.flush() }
-        let runtime = RuntimeDirectory(path: options.runtimeDirectory)
+        var readers: gid_t?
+        if let name = options.controlGroup {
+            guard let group = getgrnam(name) else {
+                logger.critical("--control-group: no group '\(name)' on this system; create it or name another")
+                return 1
+            }
+            readers = group.pointee.gr_gid
+        }
+        let runtime = RuntimeDirectory(path: options.runtimeDirectory, readers: readers)
         do {
             try runtime.prepare()
         } catch {
@@ -70,6 +78,16 @@ struct Run {
         }
     }
 
+    /// The syslog identity: Vigil, Vigil_vrrp, Vigil_checker; or keepalived's names with --keepalived-log-names.
+    static func logIdentity(_ options: RunOptions) -> String {
+        guard options.keepalivedLogNames else { return options.role.map { "Vigil_\($0)" } ?? "Vigil" }
+        switch options.role {
+        case "vrrp": return "Keepalived_vrrp"
+        case "checker": return "Keepalived_healthcheckers"
+        default: return "Keepalived"
+        }
+    }
+
     /// The arguments a child gets: the same configuration and logging, and its role.
     func childArguments(role: String) -> [String] {
         var arguments = ["-f", options.config.file, "--role", role, "--runtime-dir", options.runtimeDirectory]
@@ -79,6 +97,8 @@ struct Run {
         arguments += Array(repeating: "-D", count: options.logDetail)
         if let facility = options.logFacility { arguments += ["-S", facility] }
         if options.noSyslog { arguments.append("-G") }
+        if options.keepalivedLogNames { arguments.append("--keepalived-log-names") }
+        if let group = options.controlGroup { arguments.append("--control-group=\(group)") }
         if options.dontReleaseVRRP { arguments.append("-V") }
         if options.releaseVIPs { arguments.append("-X") }
         if options.dontReleaseIPVS { arguments.append("-I") }

@@ -152,7 +152,50 @@ struct OperationsTests {
         #expect(check.status == 0, "\(check.error)\n\(json)")
     }
 
-    @Test("metrics parse as Prometheus text and move with packets and transitions")
+    @Test("vigil status for monitoring: recent transitions with reasons, exit 2 in FAULT, a control group that reads but cannot reload")
+    func statusForMonitoring() throws {
+        let lab = try VRRPLab("statmon", nodes: 2)
+        defer { lab.close() }
+        // A runtime directory others can reach up to: /tmp/vigil-ctl-XXXXXX (0755)/run (Vigil's, 0710 root:adm).
+        let parent = try Command.run(["mktemp", "-d", "/tmp/vigil-ctl-XXXXXX"]).output
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        chmod(parent, 0o755)
+        let runtime = "\(parent)/run"
+        try lab.startVigil("n1", config: vrrpConfig(priority: 100), arguments: ["--runtime-dir", runtime, "--control-group=adm"])
+        func status(_ arguments: [String] = [], as user: Bool = false) throws -> CommandResult {
+            let command = [try Package.vigilBinary(), "status", "--runtime-dir", runtime] + arguments
+            let nobody = ["setpriv", "--reuid=65534", "--regid=4", "--clear-groups"]  // nobody, group adm
+            return try Command.run((user ? nobody : []) + command, check: false)
+        }
+        #expect(lab.waitForHolder("n1", of: Self.kept, timeout: .seconds(8)) != nil)
+        try lab.startVigil("n2", config: vrrpConfig(priority: 150))
+        #expect(lab.waitForHolder("n2", of: Self.kept, timeout: .seconds(8)) != nil)
+        #expect(Lab.wait(timeout: .seconds(2)) { (try? status())?.output.contains("MASTER -> BACKUP") == true } != nil)
+        let table = try status()
+        #expect(table.status == 0, "\(table)")
+        #expect(table.output.contains("Recent transitions:") && table.output.contains("BACKUP -> MASTER"), "\(table.output)")
+        let json = try status(["--json"]).output
+        #expect(json.contains(#""history":[{"#) && json.contains(#""from":"MASTER","to":"BACKUP""#), "\(json)")
+        // A member of the control group (here nobody with group adm) reads the status, and may not reload.
+        let asMember = try status(as: true)
+        #expect(asMember.status == 0 && asMember.output.contains("VI_1"), "\(asMember)")
+        let reload = try Command.run(
+            ["setpriv", "--reuid=65534", "--regid=4", "--clear-groups", try Package.vigilBinary(), "reload", "--runtime-dir", runtime],
+            check: false)
+        #expect(reload.status != 0 && (reload.output + reload.error).contains("only root"), "\(reload)")
+        #expect(!lab.log("n1").contains("Reloading the configuration"), "the member's reload did nothing")
+        let outsider = try Command.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", try Package.vigilBinary(), "status", "--runtime-dir", runtime],
+            check: false)
+        #expect(outsider.status == 1, "outside the group: no access: \(outsider)")
+        // The link goes: FAULT, and `vigil status` exits 2 for monitoring scripts.
+        try lab.lab.run(lab.namespace("n1"), ["ip", "link", "set", "eth0", "down"])
+        #expect(Lab.wait(timeout: .seconds(3)) { (try? status())?.status == 2 } != nil, "\((try? status())?.output ?? "")")
+        #expect(try status().output.contains("FAULT"))
+    }
+
+    @Test("metrics pass promtool, carry the community exporter's names and labels, and move with packets and transitions")
     func metrics() throws {
         let lab = try VRRPLab("metrics", nodes: 2)
         defer { lab.close() }
@@ -178,9 +221,18 @@ struct OperationsTests {
             return values
         }
         let labels = "{iname=VI_1,intf=eth0,vrid=50}"
+        // keepalived_vrrp_state is per virtual address, as mehdy/keepalived-exporter exports it.
+        let stateLabels = "{iname=VI_1,intf=eth0,ip_address=\(Self.kept),vrid=50}"
         let first = try scrape()
         #expect(first["keepalived_up{}"] == 1)
-        #expect(first["keepalived_vrrp_state\(labels)"] == 1, "BACKUP: \(first)")
+        #expect(first["keepalived_vrrp_state\(stateLabels)"] == 1, "BACKUP: \(first)")
+        #expect(first["keepalived_gratuitous_arp_delay_total\(labels)"] == 5, "garp_master_delay's default: \(first)")
+        // Prometheus's own linter on the page as served.
+        let page = try lab.lab.run(
+            lab.namespace("n1"), ["/usr/bin/python3", "-c", "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9650/metrics').read().decode(), end='')"]
+        ).output
+        let lint = try Command.run(["promtool", "check", "metrics"], check: false, input: page)
+        #expect(lint.status == 0, "promtool check metrics: \(lint)\n\(page)")
         sleep(3)
         let second = try scrape()
         #expect(
@@ -190,7 +242,7 @@ struct OperationsTests {
         lab.stop("n2")
         #expect(lab.waitForHolder("n1", of: Self.kept, timeout: .seconds(5)) != nil)
         let third = try scrape()
-        #expect(third["keepalived_vrrp_state\(labels)"] == 2)
+        #expect(third["keepalived_vrrp_state\(stateLabels)"] == 2)
         #expect(third["keepalived_become_master_total\(labels)"] == 1)
         #expect(third["keepalived_priority_zero_received_total\(labels)"] == 1)
     }
@@ -306,38 +358,5 @@ struct OperationsTests {
             }
             vigil.stop(signal: SIGTERM, timeout: .seconds(10))
         }
-    }
-
-    @Test("the .deb installs into a throw-away root and vigil -t runs from there")
-    func debianPackage() throws {
-        let lab = try VRRPLab("deb", nodes: 1)
-        defer { lab.close() }
-        let output = lab.lab.path("deb")
-        // The package script builds the static release binary; the test packages the binary already built.
-        setenv("VIGIL_DEB_BINARY", try Package.vigilBinary(), 1)
-        defer { unsetenv("VIGIL_DEB_BINARY") }
-        let built = try Command.run(["\(Package.root)/packaging/build-deb", output])
-        let deb = built.output.split(separator: "\n").last.map(String.init) ?? ""
-        #expect(deb.hasSuffix(".deb"), "\(built)")
-        let root = lab.lab.path("root")
-        for directory in ["var/lib/dpkg/info", "var/lib/dpkg/updates", "var/lib/dpkg/triggers"] {
-            try FileManager.default.createDirectory(atPath: "\(root)/\(directory)", withIntermediateDirectories: true)
-        }
-        _ = FileManager.default.createFile(atPath: "\(root)/var/lib/dpkg/status", contents: nil)
-        let install = try Command.run(
-            ["dpkg", "--root=\(root)", "--force-depends", "--force-not-root", "--force-script-chrootless", "-i", deb],
-            check: false)
-        #expect(install.status == 0, "\(install)")
-        for file in [
-            "usr/sbin/vigil", "lib/systemd/system/vigil.service", "usr/share/man/man8/vigil.8.gz",
-            "usr/share/man/man5/vigil.conf.5.gz", "usr/share/bash-completion/completions/vigil",
-        ] {
-            #expect(FileManager.default.fileExists(atPath: "\(root)/\(file)"), "\(file) installed")
-        }
-        let config = try lab.lab.write("installed.conf", vrrpConfig(priority: 100))
-        let test = try Command.run(["\(root)/usr/sbin/vigil", "-t", "-f", config], check: false)
-        #expect(test.status == 0, "\(test)")
-        let listing = try Command.run(["dpkg", "--root=\(root)", "-L", "vigil"]).output
-        #expect(listing.contains("/usr/sbin/vigil"))
     }
 }

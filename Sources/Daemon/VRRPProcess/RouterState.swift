@@ -44,6 +44,9 @@ struct RouterState {
     /// The addresses, routes and rules this router added, exactly as added, so exactly these are removed.
     var owned: [KernelEntry] = []
     var lastTransition: (time: MonotonicTime, reason: VirtualRouter.Reason)?
+    /// The last transitions, oldest first (at most `historyLength`), for `vigil status`.
+    var history: [(time: MonotonicTime, from: VirtualRouter.State, to: VirtualRouter.State, reason: VirtualRouter.Reason)] = []
+    static let historyLength = 16
     /// Rate limiting for rejected-packet log lines: when each kind was last logged, and how many since.
     var lastRejectionLog = [MonotonicTime?](repeating: nil, count: Rejection.allCases.count)
     var suppressedRejections = [Int](repeating: 0, count: Rejection.allCases.count)

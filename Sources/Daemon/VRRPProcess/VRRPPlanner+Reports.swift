@@ -37,7 +37,13 @@ extension VRRPPlanner {
                         return (item.kind.rawValue, item.name, item.weight, value)
                     },
                     advertsSent: state.counters.advertisementsSent,
-                    advertsReceived: state.counters.advertisementsReceived)
+                    advertsReceived: state.counters.advertisementsReceived,
+                    history: state.history.map { entry in
+                        let ago = Double((now - entry.time).microseconds) / 1e6
+                        return StatusReport.Transition(
+                            secondsAgo: ago, unixTime: wallClock - Int(ago), from: entry.from.rawValue,
+                            to: entry.to.rawValue, reason: "\(entry.reason)")
+                    })
             })
     }
 
@@ -89,8 +95,30 @@ extension VRRPPlanner {
             page.add(name, type, help, routers.map { (labels($0), String(value($0))) })
         }
         page.add("keepalived_up", "gauge", "Whether the VRRP process is up.", [([], "1")])
-        perInstance("keepalived_vrrp_state", "gauge", "State: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT, 98 STOP.") {
-            $0.router.state.keepalivedNumber
+        // As the community exporter (mehdy/keepalived-exporter) reads keepalived's JSON: one series per virtual
+        // address, `ip_address` as keepalived prints it (a prefix only when not a host prefix), `intf` the address's
+        // device; an instance without addresses has one series with an empty `ip_address`.
+        func perAddress(_ router: RouterState, _ addresses: [VirtualAddress], orEmpty: Bool) -> [([(String, String)], String)] {
+            let state = String(router.router.state.keepalivedNumber)
+            let base = router.vmacName ?? router.instance.interface ?? ""
+            if addresses.isEmpty {
+                return orEmpty ? [(labels(router) + [("ip_address", "")], state)] : []
+            }
+            return addresses.map { address in
+                let full = address.prefix.address.family == .ipv4 ? 32 : 128
+                let text = "\(address.prefix.address)" + (address.prefix.length == full ? "" : "/\(address.prefix.length)")
+                let device = address.device ?? base
+                return ([("iname", router.name), ("intf", device), ("vrid", String(router.virtualRouterID)), ("ip_address", text)], state)
+            }
+        }
+        page.add(
+            "keepalived_vrrp_state", "gauge", "State of each virtual address's instance: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT, 98 STOP.",
+            routers.flatMap { perAddress($0, $0.instance.virtualAddresses, orEmpty: true) })
+        page.add(
+            "keepalived_vrrp_excluded_state", "gauge", "State of each excluded virtual address's instance.",
+            routers.flatMap { perAddress($0, $0.instance.excludedVirtualAddresses, orEmpty: false) })
+        perInstance("keepalived_gratuitous_arp_delay_total", "counter", "garp_master_delay in seconds (as keepalived reports it).") {
+            Int($0.instance.garp.masterDelay.components.seconds)
         }
         perInstance("keepalived_advertisements_received_total", "counter", "Adverts received and accepted.") {
             $0.counters.advertisementsReceived
@@ -141,6 +169,9 @@ extension VRRPPlanner {
                 case .unknown: nil
                 }
             })
+        page.add(
+            "keepalived_script_state", "gauge", "vrrp_script state: 0 idle, 1 running.",
+            scripts.keys.sorted().map { name in ([("name", name)], scripts[name]!.running ? "1" : "0") })
         perInstance("vigil_vrrp_effective_priority", "gauge", "The priority in use, trackers applied.") {
             $0.router.effectivePriority
         }

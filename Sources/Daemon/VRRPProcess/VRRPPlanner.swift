@@ -688,6 +688,8 @@ struct VRRPPlanner {
         now: MonotonicTime
     ) -> [Action] {
         routers[index].lastTransition = (now, reason)
+        routers[index].history.append((now, from, to, reason))
+        if routers[index].history.count > RouterState.historyLength { routers[index].history.removeFirst() }
         var actions = [Action]()
         if to == .master {
             routers[index].counters.becameMaster += 1

@@ -80,7 +80,7 @@ public enum KeywordInventory {
                         "ProcessWatch: the kernel's process events (opened before entering net_namespace), /proc every second where they are not available"
                     )
                 ),
-                ("track_file", .works("VRRPService: inotify on the file's directory (VRRP); read every second by CheckerService")),
+                ("track_file", .works("inotify on the file's directory, in the VRRP process and in CheckerService")),
                 ("vrrp_track_file", .works("as `track_file`")),
                 ("vrrp_sync_group", .works("SyncGroupState: MASTER together, BACKUP and FAULT spread")),
                 (
@@ -267,8 +267,8 @@ public enum KeywordInventory {
                 ("vrrp_netlink_cmd_rcv_bufs_force", .notApplicable("Vigil sizes its netlink sockets itself")),
                 ("vrrp_netlink_monitor_rcv_bufs", .notApplicable("Vigil sizes its netlink sockets itself")),
                 ("vrrp_netlink_monitor_rcv_bufs_force", .notApplicable("Vigil sizes its netlink sockets itself")),
-                ("process_monitor_rcv_bufs", .notApplicable("Vigil reads /proc for `vrrp_track_process`")),
-                ("process_monitor_rcv_bufs_force", .notApplicable("Vigil reads /proc for `vrrp_track_process`")),
+                ("process_monitor_rcv_bufs", .notApplicable("Vigil's process-events socket has a 2 MiB buffer; events lost (ENOBUFS) make it read /proc again")),
+                ("process_monitor_rcv_bufs_force", .notApplicable("Vigil's process-events socket has a 2 MiB buffer; events lost (ENOBUFS) make it read /proc again")),
                 ("lvs_netlink_cmd_rcv_bufs", .notApplicable("Vigil sizes its netlink sockets itself")),
                 ("lvs_netlink_cmd_rcv_bufs_force", .notApplicable("Vigil sizes its netlink sockets itself")),
                 ("lvs_netlink_monitor_rcv_bufs", .notApplicable("Vigil sizes its netlink sockets itself")),
@@ -476,7 +476,7 @@ public enum KeywordInventory {
             add(
                 context,
                 [
-                    ("file", .works("followed through inotify by the VRRP process, read every second by CheckerService")),
+                    ("file", .works("followed through inotify by the VRRP process and by CheckerService")),
                     ("weight", .works("TrackedPriority and FILE_CHECK")),
                     ("init_file", .works("TrackFileInitializer: written at start when missing (or, with overwrite, replaced)")),
                 ])
@@ -575,7 +575,7 @@ public enum KeywordInventory {
                 ("DNS_CHECK", .works("DatagramProbe with DNSMessage")),
                 ("PING_CHECK", .works("PingProbe (raw ICMP)")),
                 ("MISC_CHECK", .works("ScriptProbe")),
-                ("FILE_CHECK", .works("CheckerPlanner: the file read every second")),
+                ("FILE_CHECK", .works("CheckerService: the file followed through inotify (read every second where its directory cannot be watched)")),
                 (
                     "BFD_CHECK",
                     .refused("Vigil runs no BFD session, so this checker never comes up and its real server stays out of the pool")
@@ -644,7 +644,7 @@ public enum KeywordInventory {
         add(
             "FILE_CHECK",
             [
-                ("track_file", .works("CheckerPlanner: the file read every second")),
+                ("track_file", .works("CheckerService: the file followed through inotify")),
                 ("weight", .works("ServicePool: the weight adjustment")),
             ])
         let noBFDCheck = KeywordSupport.refused("ignored with its BFD_CHECK, which never comes up")
