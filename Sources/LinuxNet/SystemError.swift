@@ -18,13 +18,14 @@ public struct SystemError: Error, Hashable, Sendable, CustomStringConvertible {
 
 /// The one way LinuxNet calls the kernel: retries on EINTR, turns -1 into a typed error.
 @inline(__always)
-public func system<T: FixedWidthInteger>(_ call: String, _ body: () -> T) throws(SystemError) -> T {
+public func system<T: FixedWidthInteger>(_ call: @autoclosure () -> String, _ body: () -> T) throws(SystemError) -> T {
     while true {
         let result = body()
         if result >= 0 { return result }
         let code = vigil_errno()
         if code == EINTR { continue }
-        throw SystemError(call, errno: code)
+        // The call's name is only built on failure: an advert's send must not format a string.
+        throw SystemError(call(), errno: code)
     }
 }
 

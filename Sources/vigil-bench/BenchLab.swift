@@ -52,7 +52,12 @@ final class BenchLab {
         }
     }
 
-    func start(_ implementation: Implementation, on node: String, config: String) throws -> BackgroundProcess {
+    /// Starts `implementation` on `node`. With `quiet`, neither logs anywhere (`-G`, no `-l`): the idle-cost runs
+    /// measure the daemons, not their logging.
+    func start(_ implementation: Implementation, on node: String, config: String, quiet: Bool = false) throws
+        -> BackgroundProcess
+    {
+        let logging = quiet ? ["-G"] : ["-l"]
         let path = try lab.write("\(node)-\(implementation).conf", config)
         let namespace = nodes[node]!
         let process: BackgroundProcess
@@ -61,12 +66,12 @@ final class BenchLab {
             let runtime = lab.path("\(node)-run")
             mkdir(runtime, 0o700)
             process = try lab.start(
-                namespace, [vigil, "-n", "-l", "-f", path, "--runtime-dir", runtime], log: "\(node)-vigil")
+                namespace, [vigil, "-n"] + logging + ["-f", path, "--runtime-dir", runtime], log: "\(node)-vigil")
         case .keepalived:
             process = try lab.start(
                 namespace,
-                [
-                    "keepalived", "-n", "-l", "-P", "-f", path, "-p", lab.path("\(node)-k.pid"), "-r",
+                ["keepalived", "-n"] + logging + [
+                    "-P", "-f", path, "-p", lab.path("\(node)-k.pid"), "-r",
                     lab.path("\(node)-v.pid"), "-c", lab.path("\(node)-c.pid"),
                 ], log: "\(node)-keepalived")
         }
@@ -106,6 +111,20 @@ final class BenchLab {
 /// CPU time (user + system) and resident memory of processes, from /proc.
 struct ProcessCost {
     static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+
+    /// Seconds of CPU used so far by every thread of `pid`, from the scheduler's nanosecond accounting
+    /// (/proc/PID/task/TID/schedstat): clock ticks (10 ms) are too coarse for a daemon that sleeps.
+    static func preciseCPUSeconds(_ pid: Int32) -> Double {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        var nanoseconds = 0.0
+        for task in tasks {
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/schedstat", encoding: .utf8),
+                let first = text.split(separator: " ").first, let value = Double(first)
+            else { continue }
+            nanoseconds += value
+        }
+        return nanoseconds / 1e9
+    }
 
     /// Seconds of CPU used so far by `pid` (utime + stime).
     static func cpuSeconds(_ pid: Int32) -> Double {

@@ -60,20 +60,24 @@ struct ScaleResult: Codable {
     var instances: Int
     var mode: String
     var processes: Int
-    var cpuSecondsPerMinute: Double
-    var residentMiB: Double
-    var proportionalMiB: Double
+    /// One value per round (rounds alternate the implementations).
+    var cpuSecondsPerMinute: [Double]
+    var residentMiB: [Double]
+    var proportionalMiB: [Double]
+    var windowSeconds: Int
     var mastered: Int
 }
 
-/// Idle cost: `count` masters, CPU seconds per minute and total RSS of every process of the implementation.
-func measureScale(
+/// One round of idle cost: `count` masters started quiet, every VIP up, 3 s to settle, then CPU (every thread's
+/// scheduler time, in ns) over `window` seconds and RSS and PSS of every process of the implementation.
+func measureScaleRound(
     _ implementation: Implementation, count: Int, interval: String, version: Int, window: Int, vigil: String
-) throws -> ScaleResult {
+) throws -> (cpu: Double, resident: Double, proportional: Double, processes: Int, mastered: Int) {
     let lab = try BenchLab(scale: "scale", interfaces: count > 250 ? 2 : 1, vigil: vigil)
     defer { lab.close() }
     _ = try lab.start(
-        implementation, on: "n1", config: BenchConfig.scale(count: count, interval: interval, version: version))
+        implementation, on: "n1", config: BenchConfig.scale(count: count, interval: interval, version: version),
+        quiet: true)
     // All masters: every VIP (the /32s) on the interfaces.
     var mastered = 0
     let namespace = lab.nodes["n1"]!
@@ -81,26 +85,52 @@ func measureScale(
         mastered = ["eth0", "eth1"].flatMap { lab.lab.addresses(namespace, $0) }.filter { $0.hasSuffix("/32") }.count
         return mastered >= count
     }
-    sleep(2)
+    sleep(3)
     let pids = lab.pids("n1")
-    let before = pids.map(ProcessCost.cpuSeconds).reduce(0, +)
+    let before = pids.map(ProcessCost.preciseCPUSeconds).reduce(0, +)
     let start = epochNow()
     sleep(UInt32(window))
-    let after = pids.map(ProcessCost.cpuSeconds).reduce(0, +)
+    let after = pids.map(ProcessCost.preciseCPUSeconds).reduce(0, +)
     let elapsed = epochNow() - start
     let resident = pids.map(ProcessCost.residentKiB).reduce(0, +)
     let proportional = pids.map(ProcessCost.proportionalKiB).reduce(0, +)
-    return ScaleResult(
-        implementation: implementation, instances: count, mode: "v\(version) advert_int \(interval)",
-        processes: pids.count, cpuSecondsPerMinute: (after - before) / elapsed * 60,
-        residentMiB: Double(resident) / 1024, proportionalMiB: Double(proportional) / 1024, mastered: mastered)
+    return ((after - before) / elapsed * 60, Double(resident) / 1024, Double(proportional) / 1024, pids.count, mastered)
+}
+
+/// Idle cost over `rounds` rounds, the implementations alternating (and which goes first alternating too).
+func measureScale(
+    count: Int, interval: String, version: Int, window: Int, rounds: Int, vigil: String,
+    log: (String) -> Void
+) throws -> [ScaleResult] {
+    var results = [Implementation: ScaleResult]()
+    for round in 1...rounds {
+        let order = round % 2 == 1 ? Implementation.allCases : Implementation.allCases.reversed()
+        for implementation in order {
+            log("scale \(implementation) \(count) x v\(version) \(interval) round \(round)/\(rounds)")
+            let one = try measureScaleRound(
+                implementation, count: count, interval: interval, version: version, window: window, vigil: vigil)
+            var result =
+                results[implementation]
+                ?? ScaleResult(
+                    implementation: implementation, instances: count, mode: "v\(version) advert_int \(interval)",
+                    processes: one.processes, cpuSecondsPerMinute: [], residentMiB: [], proportionalMiB: [],
+                    windowSeconds: window, mastered: one.mastered)
+            result.cpuSecondsPerMinute.append(one.cpu)
+            result.residentMiB.append(one.resident)
+            result.proportionalMiB.append(one.proportional)
+            result.mastered = min(result.mastered, one.mastered)
+            results[implementation] = result
+        }
+    }
+    return Implementation.allCases.compactMap { results[$0] }
 }
 
 struct StartupResult: Codable {
     var implementation: Implementation
     var instances: Int
-    var firstAdvert: Double?
-    var allAdverts: Double?
+    /// One value per round; nil where not every instance advertised.
+    var firstAdvert: [Double?]
+    var allAdverts: [Double?]
 }
 
 /// Start-up: exec to the first advert on the wire, and to every instance's first advert.
@@ -110,7 +140,8 @@ func measureStartup(_ implementation: Implementation, count: Int, vigil: String)
     let capture = try Capture(
         lab: lab.lab, namespace: lab.nodes["n1"]!, interface: "any", filter: "vrrp", name: "startup")
     let start = epochNow()
-    _ = try lab.start(implementation, on: "n1", config: BenchConfig.scale(count: count, interval: "1", version: 2))
+    _ = try lab.start(
+        implementation, on: "n1", config: BenchConfig.scale(count: count, interval: "1", version: 2), quiet: true)
     sleep(count > 100 ? 6 : 3)
     capture.stop()
     let rows = try capture.fields(["frame.time_epoch", "vrrp.virt_rtr_id", "ip.src"])
@@ -122,5 +153,5 @@ func measureStartup(_ implementation: Implementation, count: Int, vigil: String)
     }
     let first = firstByInstance.values.min().map { $0 - start }
     let all = firstByInstance.count >= count ? firstByInstance.values.max().map { $0 - start } : nil
-    return StartupResult(implementation: implementation, instances: count, firstAdvert: first, allAdverts: all)
+    return StartupResult(implementation: implementation, instances: count, firstAdvert: [first], allAdverts: [all])
 }

@@ -21,7 +21,10 @@ struct Bench: ParsableCommand {
     var trials = 20
 
     @Option(help: "Seconds each idle-cost and jitter measurement lasts.")
-    var window = 20
+    var window = 30
+
+    @Option(help: "Rounds of the idle-cost and start-up measurements (the implementations alternate).")
+    var rounds = 4
 
     @Option(help: "The vigil binary to measure (a release build).")
     var vigil = ".build/release/vigil"
@@ -114,22 +117,30 @@ struct Bench: ParsableCommand {
             report.loss = try measureLoss(seconds: lossSeconds, percent: 20, vigil: vigil)
         }
         if sections.contains("scale") {
-            for (count, interval, version) in [(1, "1", 2), (100, "1", 2), (500, "1", 2), (100, "0.1", 3)] {
-                for implementation in Implementation.allCases {
-                    log("scale \(implementation) \(count) x v\(version) \(interval)")
-                    report.scale.append(
-                        try measureScale(
-                            implementation, count: count, interval: interval, version: version, window: window,
-                            vigil: vigil))
-                }
+            for (count, interval, version) in [(1, "1", 2), (100, "1", 2), (500, "1", 2), (100, "0.1", 3), (500, "0.1", 3)] {
+                report.scale += try measureScale(
+                    count: count, interval: interval, version: version, window: window, rounds: rounds, vigil: vigil,
+                    log: log)
             }
         }
         if sections.contains("startup") {
             for count in [1, 500] {
-                for implementation in Implementation.allCases {
-                    log("startup \(implementation) \(count)")
-                    report.startup.append(try measureStartup(implementation, count: count, vigil: vigil))
+                var results = [Implementation: StartupResult]()
+                for round in 1...rounds {
+                    let order = round % 2 == 1 ? Implementation.allCases : Implementation.allCases.reversed()
+                    for implementation in order {
+                        log("startup \(implementation) \(count) round \(round)/\(rounds)")
+                        let one = try measureStartup(implementation, count: count, vigil: vigil)
+                        if var result = results[implementation] {
+                            result.firstAdvert += one.firstAdvert
+                            result.allAdverts += one.allAdverts
+                            results[implementation] = result
+                        } else {
+                            results[implementation] = one
+                        }
+                    }
                 }
+                report.startup += Implementation.allCases.compactMap { results[$0] }
             }
         }
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)

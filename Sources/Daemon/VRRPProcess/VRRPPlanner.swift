@@ -475,12 +475,13 @@ struct VRRPPlanner {
 
     /// The primary address, remembered until the interface's addresses change: every advert needs it.
     mutating func cachedSource(for index: Int) -> IPAddress? {
-        let router = routers[index]
-        if let configured = router.configuredSource { return configured }
-        guard let interface = router.interfaceIndex else { return nil }
-        let key = SocketKey(index: interface, family: router.family)
+        // Field by field: copying the whole RouterState (every advert) retains and releases all it holds.
+        if let configured = routers[index].configuredSource { return configured }
+        guard let interface = routers[index].interfaceIndex else { return nil }
+        let family = routers[index].family
+        let key = SocketKey(index: interface, family: family)
         if let cached = primaryAddresses[key] { return cached }
-        let address = table.primaryAddress(index: interface, family: router.family, excluding: virtualAddresses)
+        let address = table.primaryAddress(index: interface, family: family, excluding: virtualAddresses)
         primaryAddresses[key] = address
         return address
     }
@@ -641,27 +642,32 @@ struct VRRPPlanner {
     }
 
     mutating func sendAdvertisement(_ index: Int, priority: UInt8) -> [Action] {
-        let router = routers[index]
-        guard let socket = router.sendSocket, let source = cachedSource(for: index) else {
+        // Field by field, not `let router = routers[index]`: a copy of the whole RouterState per advert retains
+        // and releases everything it holds.
+        guard let socket = routers[index].sendSocket, let source = cachedSource(for: index) else {
             // A priority-0 advert as the interface goes away has nowhere to go: no error worth a line.
             return priority == 0
-                ? [] : [.log(.error, "(\(router.name)) cannot send an advert: no interface or address to send from")]
+                ? [] : [.log(.error, "(\(routers[index].name)) cannot send an advert: no interface or address to send from")]
         }
-        let advert = router.advertisement(priority: priority)
+        let advert = routers[index].advertisement(priority: priority)
         let identification = routers[index].nextIdentification()
-        let ttl = router.isUnicast ? UInt8(router.instance.unicastTTL ?? 255) : 255
+        let unicast = routers[index].isUnicast
+        let ttl = unicast ? UInt8(routers[index].instance.unicastTTL ?? 255) : 255
         // AH: one sequence number per advert, whatever the number of unicast peers (as keepalived).
-        let sequence = router.usesAuthenticationHeader ? routers[index].authenticationSequence.next() : 0
+        let sequence = routers[index].usesAuthenticationHeader ? routers[index].authenticationSequence.next() : 0
+        let family = routers[index].family
+        let key = routers[index].authenticationKey
+        let name = routers[index].name
         var actions = [Action]()
-        for destination in router.destinations {
+        for destination in routers[index].destinations {
             let bytes = advert.encoded(source: source, destination: destination)
             let packet: [UInt8]
-            if router.family == .ipv6 {
+            if family == .ipv6 {
                 packet = bytes
-            } else if let key = router.authenticationKey {
+            } else if let key {
                 packet = AuthenticationHeader.packet(
                     advert: bytes, source: source, destination: destination, ttl: ttl, identification: identification,
-                    sequence: sequence, unicast: router.isUnicast, key: key)
+                    sequence: sequence, unicast: unicast, key: key)
             } else {
                 packet = IPv4Packet.advert(
                     bytes, source: source, destination: destination, ttl: ttl, identification: identification)
@@ -669,7 +675,7 @@ struct VRRPPlanner {
             actions.append(
                 .send(
                     OutgoingAdvert(
-                        socket: socket, bytes: packet, source: source, destination: destination, router: router.name,
+                        socket: socket, bytes: packet, source: source, destination: destination, router: name,
                         quietWhenUnreachable: priority == 0)))
         }
         routers[index].counters.advertisementsSent += 1
