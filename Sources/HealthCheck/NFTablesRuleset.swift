@@ -60,7 +60,13 @@ public enum NFTablesRuleset {
         let map = slots.enumerated().map { index, destination in
             keepsPort ? "\(index) : \(destination.address)" : "\(index) : \(destination.address) . \(destination.port)"
         }.joined(separator: ", ")
-        return "\(match) dnat \(family) to \(selector) map { \(map) }"
+        let action = "dnat \(family) to \(selector) map { \(map) }"
+        // nft maps to a port only after a transport protocol match: a firewall-mark service (any protocol) whose
+        // real servers have ports gets one rule per protocol IPVS balances.
+        if service.firewallMark != nil && !keepsPort {
+            return ["tcp", "udp", "sctp"].map { "\(match) meta l4proto \($0) \(action)" }.joined(separator: "\n        ")
+        }
+        return "\(match) \(action)"
     }
 
     /// The destinations in map order: once each for `rr` and `sh`, by weight for the rest.

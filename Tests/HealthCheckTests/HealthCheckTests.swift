@@ -144,6 +144,12 @@ struct LoadBalancerTests {
         #expect(
             NFTablesRuleset.render(LoadBalancerState(services: [service: []])).contains(
                 "tcp dport 80 reject with tcp reset"))
+        // A firewall-mark service matches the mark alone (the administrator marks before NAT).
+        var marked = service
+        marked.firewallMark = 7
+        #expect(
+            NFTablesRuleset.render(LoadBalancerState(services: [marked: [a]])).contains(
+                "meta mark 7 meta l4proto tcp dnat ip to numgen inc mod 1 map { 0 : 10.0.0.1 . 8080 }"))
     }
 }
 

@@ -80,7 +80,7 @@ struct AddressTests {
         }
     }
 
-    @Test("an interface missing at start, created, deleted and created again: the instance follows it, no restart")
+    @Test("an interface missing at start, created, deleted, created again, renamed away and back: the instance follows it, no restart")
     func dynamicInterface() throws {
         let lab = try VRRPLab("dynamic-if", nodes: 1)
         defer { lab.close() }
@@ -102,6 +102,26 @@ struct AddressTests {
                 Lab.wait(timeout: .seconds(3)) { lab.log("n1").components(separatedBy: "Entering FAULT STATE").count > round + 1 } != nil,
                 "round \(round): FAULT again when eth1 goes\n\(lab.log("n1"))")
         }
+        // Renamed away: the instance's interface is gone (FAULT, the address off); renamed back: it attaches again.
+        try lab.lab.veth("eth1", in: n1, peer: "q3", in: lab.hub)
+        try lab.lab.run(n1, ["ip", "addr", "add", "203.0.113.1/24", "dev", "eth1"])
+        #expect(Lab.wait(timeout: .seconds(3)) { lab.lab.holds(n1, "203.0.113.100", interface: "eth1") } != nil)
+        let faults = lab.log("n1").components(separatedBy: "Entering FAULT STATE").count
+        func rename(_ from: String, _ to: String) throws {
+            try lab.lab.run(n1, ["ip", "link", "set", from, "down"])
+            try lab.lab.run(n1, ["ip", "link", "set", from, "name", to])
+            try lab.lab.run(n1, ["ip", "link", "set", to, "up"])
+        }
+        try rename("eth1", "wan0")
+        #expect(
+            Lab.wait(timeout: .seconds(3)) { lab.log("n1").components(separatedBy: "Entering FAULT STATE").count > faults } != nil,
+            "renamed away: FAULT\n\(lab.log("n1"))")
+        sleep(2)
+        #expect(!lab.lab.holds(n1, "203.0.113.100", interface: "wan0"), "up again under another name, it is not the instance's interface: the VIP is off\n\(lab.log("n1"))")
+        try rename("wan0", "eth1")
+        #expect(
+            Lab.wait(timeout: .seconds(5)) { lab.lab.holds(n1, "203.0.113.100", interface: "eth1") } != nil,
+            "renamed back: the instance attaches again and takes the address\n\(lab.log("n1"))")
         #expect(lab.daemons["n1"]?.isRunning == true)
     }
 

@@ -250,6 +250,37 @@ struct CheckerTests {
 extension CheckerTests {
     /// OpenSSL keeps one error queue per thread, and every probe runs on the checker's thread: a server failing
     /// verification must not leave errors that fail the next server's check.
+    @Test("a firewall-mark virtual server on nftables: packets marked before NAT reach the live real servers, round robin")
+    func firewallMark() throws {
+        let lab = try BalancerLab("lbmark", servers: 2)
+        defer { lab.close() }
+        for server in ["rs1", "rs2"] { try lab.serve(server, ["http", lab.address(server), "80", server]) }
+        // The administrator's marking, as for keepalived's fwmark services: before the NAT chain (mangle priority).
+        try lab.lab.run(
+            lab.balancer,
+            ["nft", "add table ip marking; add chain ip marking pre { type filter hook prerouting priority -150; }; add rule ip marking pre ip daddr \(BalancerLab.vip) tcp dport 80 meta mark set 7"])
+        var realServers = ""
+        for server in ["rs1", "rs2"] {
+            realServers +=
+                "    real_server \(lab.address(server)) 80 {\n        TCP_CHECK {\n            connect_timeout 1\n            retry 0\n        }\n    }\n"
+        }
+        try lab.startVigil(config: "virtual_server fwmark 7 {\n    delay_loop 1\n    lb_algo rr\n\(realServers)}\n")
+        #expect(Lab.wait(timeout: .seconds(6)) { lab.ruleset.contains("meta mark 0x00000007 meta l4proto tcp") } != nil, "\(lab.ruleset)\n\(lab.log)")
+        #expect(!lab.log.contains("warning"), "nothing to warn about: \(lab.log)")
+        var answers = [String: Int]()
+        _ = Lab.wait(timeout: .seconds(6)) {
+            answers = (try? lab.requests(10)) ?? [:]
+            return answers["rs1"] == 5 && answers["rs2"] == 5
+        }
+        #expect(answers == ["rs1": 5, "rs2": 5], "round robin over both: \(answers)\n\(lab.ruleset)")
+        lab.stopServer("rs2")
+        _ = Lab.wait(timeout: .seconds(6)) {
+            answers = (try? lab.requests(6)) ?? [:]
+            return answers == ["rs1": 6]
+        }
+        #expect(answers == ["rs1": 6], "rs2 left the pool: \(answers)\n\(lab.ruleset)")
+    }
+
     @Test("SSL_GET: a server failing verification beside a healthy one for 15 s never fails the healthy one")
     func tlsErrorsStayWithTheirServer() throws {
         let lab = try BalancerLab("lbtls", servers: 2)

@@ -89,4 +89,15 @@ struct VMTests {
             }
         }
     }
+
+    @Test("use_ipvlan on a kernel with ipvlan: an L2 ipvlan with the node's own address, the adverts' source, the VIP on the base as keepalived puts it; failover between Vigil and keepalived 2.2.7 both ways, the client reaching the master; the ipvlan removed on stop")
+    func ipvlan() throws {
+        let result = try VMLab.run(
+            files: ["\(Package.root)/Tests/LabTests/Fixtures/vm/ipvlan.sh"], ["sh", "/tmp/in/ipvlan.sh"])
+        let context = "\(result.output)\n\(result.error)"
+        #expect(result.status == 0, "\(context)")
+        #expect(result.output.contains("RESULT ok vigil (n1) and keepalived (n2)"), "\(context)")
+        #expect(result.output.contains("RESULT ok keepalived (n1) and vigil (n2)"), "\(context)")
+        #expect(result.output.contains("RESULT done"), "\(context)")
+    }
 }

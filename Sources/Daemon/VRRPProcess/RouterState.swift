@@ -180,10 +180,12 @@ struct RouterState {
 
     var usesVirtualMAC: Bool { instance.useVMAC != nil }
 
-    /// Whether an address lives on the virtual MAC interface: the instance's family, on the instance's interface
-    /// (keepalived's rule; the other family's excluded addresses stay on the base interface).
+    /// Whether an address lives on the virtual MAC interface: a macvlan's (`use_vmac`), the instance's family, on
+    /// the instance's interface (keepalived's rule; the other family's excluded addresses stay on the base
+    /// interface). `use_ipvlan`'s addresses stay on the base interface, as keepalived 2.2.7 puts them: the ipvlan
+    /// carries only its own address, the adverts' source.
     func onVirtualMAC(_ virtual: VirtualAddress) -> Bool {
-        usesVirtualMAC && virtual.prefix.address.family == family
+        instance.useVMAC?.kind == .macvlan && virtual.prefix.address.family == family
             && (virtual.device == nil || virtual.device == instance.interface)
     }
 

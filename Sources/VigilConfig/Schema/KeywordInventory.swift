@@ -386,9 +386,7 @@ public enum KeywordInventory {
                 ("vmac_xmit_base", .works("VRRPPlanner+VirtualMAC: adverts go out from the base interface")),
                 (
                     "use_ipvlan",
-                    .partial(
-                        "Vigil creates the L2 ipvlan as keepalived does (its address the source, the addresses on it), but only its failure has been tested: the lab's kernel has no ipvlan"
-                    )
+                    .works("VRRPPlanner+VirtualMAC: an L2 ipvlan with its own address, the adverts' source; the VIPs stay on the base interface, as keepalived 2.2.7 puts them")
                 ),
                 ("garp_extra_if", .works("VRRPPlanner+Announcements: while MASTER, one frame per other interface every interval")),
                 ("vmac_garp_intvl", .works("as `garp_extra_if`")),
