@@ -385,13 +385,11 @@ public final class CheckerService {
         guard let events = fileEvents else { return pollFiles() }
         for path in filePaths {
             let resolved = VRRPService.resolvedPath(path)
-            let directory = resolved.split(separator: "/", omittingEmptySubsequences: false).dropLast()
-                .joined(separator: "/")
             do {
-                try events.watch(directory: directory.isEmpty ? "/" : directory)
+                try events.watch(directoryOf: resolved)
                 watchedFiles[resolved] = path
             } catch {
-                logger.warning("cannot watch \(directory) for FILE_CHECK (\(error)); its files are read every second")
+                logger.warning("cannot watch the directory of \(resolved) for FILE_CHECK (\(error)); its files are read every second")
                 return pollFiles()
             }
         }

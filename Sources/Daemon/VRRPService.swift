@@ -448,13 +448,11 @@ public final class VRRPService {
                 continue
             }
             let resolved = Self.resolvedPath(path)
-            let directory = resolved.split(separator: "/", omittingEmptySubsequences: false).dropLast()
-                .joined(separator: "/")
             do {
-                try events.watch(directory: directory.isEmpty ? "/" : directory)
+                try events.watch(directoryOf: resolved)
                 watchedFiles[resolved] = file
             } catch {
-                logger.warning("cannot watch \(directory) for track_file \(file.name) (\(error)); it is read every second")
+                logger.warning("cannot watch the directory of \(resolved) for track_file \(file.name) (\(error)); it is read every second")
                 polledFiles.append(file)
             }
         }

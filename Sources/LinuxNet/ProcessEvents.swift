@@ -129,6 +129,16 @@ public final class FileEvents: @unchecked Sendable {
         descriptor = FileDescriptor(fd)
     }
 
+    /// Watches the directory holding `file` (a resolved path; its events name the file); returns that directory,
+    /// and fails when it does not exist.
+    @discardableResult
+    public func watch(directoryOf file: String) throws(SystemError) -> String {
+        let directory = file.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let watched = directory.isEmpty ? "/" : directory
+        try watch(directory: watched)
+        return watched
+    }
+
     /// Watches a directory; fails when it does not exist.
     public func watch(directory: String) throws(SystemError) {
         guard !watches.values.contains(directory) else { return }

@@ -196,22 +196,26 @@ struct CheckerPlanner {
     /// `quorum_down`, as keepalived runs them on the way down.
     func omegaNotifications() -> [Action] {
         var actions = [Action]()
-        let global = configuration.global
         for server in servers where server.configuration.omega {
             for (member, realServer) in server.realServers.enumerated()
             where server.pool.members[member].isAlive {
-                let mail =
-                    realServer.smtpAlert
-                    && (server.configuration.smtpAlert ?? global.smtpAlertChecker ?? global.smtpAlert ?? true)
                 actions.append(
                     .notify(
                         .realServer(
                             server.realServerNames[member], of: server.name, up: false, script: realServer.notifyDown,
-                            mail: mail)))
+                            mail: mails(realServer, of: server))))
             }
             actions.append(.notify(.virtualServer(server.name, up: false, script: server.configuration.quorumDown)))
         }
         return actions
+    }
+
+    /// Whether a real server's changes are mailed: its own `smtp_alert`, then its virtual server's, then
+    /// `smtp_alert_checker`, then `smtp_alert` (keepalived's cascade; on by default).
+    func mails(_ realServer: RealServer, of server: ServerState) -> Bool {
+        let global = configuration.global
+        return realServer.smtpAlert
+            && (server.configuration.smtpAlert ?? global.smtpAlertChecker ?? global.smtpAlert ?? true)
     }
 
     // MARK: - ha_suspend
@@ -674,7 +678,6 @@ struct CheckerPlanner {
     mutating func handle(_ events: [ServicePool.Event], server index: Int) -> [Action] {
         guard !events.isEmpty else { return [] }
         let server = servers[index]
-        let global = configuration.global
         var actions = [Action]()
         for event in events {
             switch event {
@@ -682,14 +685,12 @@ struct CheckerPlanner {
                 var up = false
                 if case .realServerUp = event { up = true }
                 let realServer = server.realServers[member]
-                let mail =
-                    realServer.smtpAlert
-                    && (server.configuration.smtpAlert ?? global.smtpAlertChecker ?? global.smtpAlert ?? true)
                 actions.append(
                     .notify(
                         .realServer(
                             server.realServerNames[member], of: server.name, up: up,
-                            script: up ? realServer.notifyUp : realServer.notifyDown, mail: mail)))
+                            script: up ? realServer.notifyUp : realServer.notifyDown,
+                            mail: mails(realServer, of: server))))
             case .quorumGained(let weight):
                 actions.append(
                     .log(

@@ -73,11 +73,12 @@ for daemon in keepalived vigil; do
         t=$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { printf "%.1f", a - b }')
         after() { awk -v t="$t" -v at="$1" 'BEGIN { exit !(t >= at) }'; }
         # rs2: down at 4 s (retry 2, delay_before_retry 1), up at 14 s; rs4 (alpha) up at 8 s; at 17 s rs1, rs3
-        # and rs4 go (weight 2 left: quorum 2 holds), at 19 s rs2 too (quorum lost: the sorry server), at 22 s
-        # rs1 and rs2 are back (weight 3 = quorum + hysteresis: quorum gained).
+        # and rs4 go (weight 2 left: quorum 2 holds), at 19 s rs2 too (quorum lost: the sorry server, once its
+        # retries ran out, about 3 s later), at 25 s rs1 and rs2 are back (weight 3 = quorum + hysteresis: quorum
+        # gained). rs2 stays down 6 s: twice its detection time, so a slow machine still sees the sorry server.
         up() { touch /tmp/up-203.0.113.$1; }
         down() { rm -f /tmp/up-203.0.113.$1; }
-        if after 22; then up 1; up 2
+        if after 25; then up 1; up 2
         elif after 19; then down 2
         elif after 17; then down 1; down 3; down 4
         elif after 14; then up 2
@@ -91,7 +92,7 @@ for daemon in keepalived vigil; do
             echo "EVENT $daemon $t $state"
             previous=$state
         fi
-        after 28 && break
+        after 31 && break
         sleep 0.1
     done
     kill -TERM $pid

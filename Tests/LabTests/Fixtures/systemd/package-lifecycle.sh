@@ -84,12 +84,14 @@ a_holds || fail "A lost the VIP"
 echo "RESULT watchdog-alive $pid"
 
 step "reload keeps the VIP"
+reload_start=$(date +%s.%N)
 t=$(date +%s.%N)
 for i in 1 2 3; do systemctl reload vigil.service || fail "systemctl reload"; sleep 1; done
 sleep 2
 [ "$(main_pid)" = "$pid" ] || fail "reload restarted the service"
 priority_zero_since "$t" && fail "A sent priority 0 during reload"
 step "reload done"
+reload_end=$(date +%s.%N)
 
 step "log identifiers"
 journalctl -b -u vigil.service -t Vigil_vrrp --no-pager | grep -q "Entering MASTER STATE" || fail "no Vigil_vrrp lines in the journal"
@@ -116,6 +118,7 @@ systemctl start vigil.service
 wait_for 20 a_holds || fail "A did not take the VIP back"
 
 step "upgrade (new) keeps the running service"
+upgrade_start=$(date +%s.%N)
 pid=$(main_pid)
 apt-get install -y -q "$NEW" >/tmp/apt-new.log 2>&1 || { cat /tmp/apt-new.log; fail "apt install of the new .deb"; }
 grep -q "still running the previous version" /tmp/apt-new.log || fail "the upgrade did not say the old version runs on: $(cat /tmp/apt-new.log)"
@@ -124,6 +127,7 @@ grep -q 'keepalived-log-names' /etc/default/vigil || fail "the upgrade replaced 
 sleep 3
 a_holds || fail "A lost the VIP on upgrade"
 step "upgrade done"
+upgrade_end=$(date +%s.%N)
 echo "RESULT upgraded $(dpkg-query -W -f '${Version}' vigil)"
 
 step "systemctl stop sends priority 0"
@@ -198,5 +202,14 @@ print("RESULT longest-two-holders %.2f (%s)" % (both, both_at))
 for name, held in held_in.items():
     print("RESULT held-through %s: %s" % (name, "yes" if held else "no"))
 PY
+# On the wire, through the reload and the upgrade: A kept advertising (its longest gap between adverts) and B
+# never advertised (it advertises only as master), whatever the sampler's `ip` saw on a busy emulated machine.
+for window in "reload $reload_start $reload_end" "upgrade $upgrade_start $upgrade_end"; do
+    set -- $window
+    awk -v name="$1" -v from="$2" -v to="$3" '
+        $1 >= from && $1 <= to && $2 == "192.0.2.1" { if (last) { gap = $1 - last; if (gap > max) max = gap }; last = $1 }
+        $1 >= from && $1 <= to && $2 == "192.0.2.2" && $3 > 0 { b++ }
+        END { printf "RESULT wire-%s a-longest-gap %.2f b-adverts %d\n", name, max, b }' /tmp/adverts
+done
 systemd-analyze security --offline=true /tmp/b/vigil-root/lib/systemd/system/vigil.service 2>/dev/null | tail -1 | sed 's/^/RESULT exposure /'
 echo "RESULT done"
