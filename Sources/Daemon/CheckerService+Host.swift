@@ -8,24 +8,7 @@ import VigilConfig
 extension CheckerService {
     /// `checker_priority`, `checker_rt_priority`, `checker_rlimit_rttime`, `checker_no_swap`, `checker_cpu_affinity`.
     func applyScheduling() {
-        let settings = planner.configuration.global.checkerScheduling
-        if let nice = settings.nice {
-            do { try Scheduling.setNice(nice) } catch { logger.warning("checker_priority \(nice): \(error)") }
-        }
-        if settings.noSwap {
-            do { try Scheduling.lockMemory() } catch { logger.warning("checker_no_swap: \(error)") }
-        }
-        if let priority = settings.realtimePriority {
-            do {
-                try Scheduling.setRealtime(
-                    priority: priority, limitMicroseconds: settings.realtimeLimitMicroseconds ?? 10_000)
-            } catch {
-                logger.warning("checker_rt_priority \(priority): \(error)")
-            }
-        }
-        if !settings.cpus.isEmpty {
-            do { try Scheduling.setAffinity(settings.cpus) } catch { logger.warning("checker_cpu_affinity: \(error)") }
-        }
+        planner.configuration.global.checkerScheduling.apply(keywordPrefix: "checker", logger: logger)
     }
 
     /// Opens the address monitor when a virtual server has `ha_suspend` (at start, or when a reload brings one),

@@ -241,12 +241,10 @@ public final class CheckerService {
         perform(planner.start(now: now, localAddresses: followAddresses()))
         do {
             controlSocket = try ControlSocket(
-                path: runtime.file(Self.controlSocketName), loop: loop, readers: runtime.readers
-            ) {
-                [unowned self] request, owner in
+                path: runtime.file(Self.controlSocketName), loop: loop, readers: runtime.readers,
                 // The control group reads; only root reloads or changes anything.
-                owner || request.hasPrefix("status") ? control(request) : "error: only root may ask for '\(request)'\n"
-            }
+                readerRequests: ["status"]
+            ) { [unowned self] request in control(request) }
         } catch {
             logger.error("no control socket (vigil status will not show real servers): \(error)")
         }

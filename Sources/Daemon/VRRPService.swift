@@ -132,12 +132,10 @@ public final class VRRPService {
         }
         do {
             controlSocket = try ControlSocket(
-                path: runtime.file(Self.controlSocketName), loop: loop, readers: runtime.readers
-            ) {
-                [unowned self] request, owner in
+                path: runtime.file(Self.controlSocketName), loop: loop, readers: runtime.readers,
                 // The control group reads; only root reloads or changes anything.
-                owner || request.hasPrefix("status") ? control(request) : "error: only root may ask for '\(request)'\n"
-            }
+                readerRequests: ["status"]
+            ) { [unowned self] request in control(request) }
         } catch {
             logger.error("no control socket (vigil status will not work): \(error)")
         }
@@ -167,23 +165,7 @@ public final class VRRPService {
     /// `vigil_no_realtime`: a busy machine must not delay adverts.
     func applyScheduling() {
         let settings = planner.configuration.global.vrrpScheduling
-        if let nice = settings.nice {
-            do { try Scheduling.setNice(nice) } catch { logger.warning("vrrp_priority \(nice): \(error)") }
-        }
-        if settings.noSwap {
-            do { try Scheduling.lockMemory() } catch { logger.warning("vrrp_no_swap: \(error)") }
-        }
-        if !settings.cpus.isEmpty {
-            do { try Scheduling.setAffinity(settings.cpus) } catch { logger.warning("vrrp_cpu_affinity: \(error)") }
-        }
-        if let priority = settings.realtimePriority {
-            do {
-                try Scheduling.setRealtime(
-                    priority: priority, limitMicroseconds: settings.realtimeLimitMicroseconds ?? 10_000)
-            } catch {
-                logger.warning("vrrp_rt_priority \(priority): \(error)")
-            }
-        } else if planner.configuration.global.vigil.realtime {
+        if !settings.apply(keywordPrefix: "vrrp", logger: logger) && planner.configuration.global.vigil.realtime {
             do {
                 try Scheduling.setRealtime(priority: 1, limitMicroseconds: settings.realtimeLimitMicroseconds)
             } catch {

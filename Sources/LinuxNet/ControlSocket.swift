@@ -10,9 +10,12 @@ public final class ControlSocket {
     private var server: RequestServer?
 
     /// Binds `path` (a stale socket there is replaced; anything else is refused) and serves `handler`'s answers.
-    /// With `readers`, members of that group may connect too; their requests reach `handler` with `owner` false.
+    /// With `readers`, members of that group may connect too, and ask only what starts with one of
+    /// `readerRequests`; anything else from them is refused here, so `handler` sees the owner's requests and the
+    /// readers' allowed ones.
     public init(
-        path: String, loop: EventLoop, readers: gid_t? = nil, handler: @escaping (_ request: String, _ owner: Bool) -> String
+        path: String, loop: EventLoop, readers: gid_t? = nil, readerRequests: [String] = [],
+        handler: @escaping (String) -> String
     ) throws(SystemError) {
         self.path = path
         var info = stat()
@@ -52,8 +55,12 @@ public final class ControlSocket {
         _ = try system("listen") { listen(fd, 16) }
         server = try RequestServer(
             listener: descriptor, loop: loop, terminator: [0x0a], access: readers == nil ? .owner : .ownerAndGroup
-        ) { request, owner in
-            handler(String(decoding: request.prefix { $0 != 0x0a }, as: UTF8.self), owner)
+        ) { bytes, owner in
+            let request = String(decoding: bytes.prefix { $0 != 0x0a }, as: UTF8.self)
+            guard owner || readerRequests.contains(where: { request.hasPrefix($0) }) else {
+                return "error: only root may ask for '\(request)'\n"
+            }
+            return handler(request)
         }
     }
 

@@ -29,21 +29,15 @@ extension ConfigurationBuilder {
         var result = connectionSet ? [checker] : []
         for host in hosts {
             checker.location = host.location
-            checker.connectIP = host.connectIP
-            checker.connectPort = host.connectPort
-            checker.bindTo = host.bindTo
-            checker.bindPort = host.bindPort
-            checker.bindInterface = host.bindInterface
-            checker.firewallMark = host.firewallMark
-            checker.timing.connectTimeout = host.connectTimeout ?? inherited.connectTimeout ?? .seconds(5)
+            host.endpoint.apply(to: &checker)
+            checker.timing.connectTimeout = host.endpoint.connectTimeout ?? inherited.connectTimeout ?? .seconds(5)
             result.append(checker)
         }
         return result
     }
 
-    /// An SMTP_CHECK `host { }` block: where to connect, and from where.
-    struct SMTPHost {
-        var location: SourceLocation
+    /// Where a probe connects and from where: a checker's own settings, or an SMTP_CHECK `host { }` block's.
+    struct Endpoint {
         var connectIP: IPAddress?
         var connectPort: UInt16?
         var bindTo: IPAddress?
@@ -51,6 +45,40 @@ extension ConfigurationBuilder {
         var bindInterface: String?
         var firewallMark: UInt32?
         var connectTimeout: Duration?
+
+        /// This endpoint on `checker` (its timeout is the caller's, which cascades).
+        func apply(to checker: inout Checker) {
+            checker.connectIP = connectIP
+            checker.connectPort = connectPort
+            checker.bindTo = bindTo
+            checker.bindPort = bindPort
+            checker.bindInterface = bindInterface
+            checker.firewallMark = firewallMark
+        }
+    }
+
+    /// An SMTP_CHECK `host { }` block.
+    struct SMTPHost {
+        var location: SourceLocation
+        var endpoint = Endpoint()
+    }
+
+    /// Reads `connect_ip`, `connect_port`, `bindto`, `bind_port`, `bind_if`, `fwmark` or `connect_timeout` into
+    /// `endpoint`; false for any other keyword.
+    mutating func readEndpoint(_ name: String, _ statement: Statement, into endpoint: inout Endpoint) -> Bool {
+        switch name {
+        case "connect_ip": endpoint.connectIP = address(statement)
+        case "connect_port":
+            if let token = firstArgument(statement, "a port") { endpoint.connectPort = port(token, keyword: name) }
+        case "bindto": endpoint.bindTo = address(statement)
+        case "bind_port":
+            if let token = firstArgument(statement, "a port") { endpoint.bindPort = port(token, keyword: name) }
+        case "bind_if": endpoint.bindInterface = word(statement, "an interface name")
+        case "fwmark": endpoint.firewallMark = integer(statement, 0...Int(UInt32.max)).map { UInt32($0) }
+        case "connect_timeout": endpoint.connectTimeout = seconds(statement, .microseconds(1) ... .seconds(86400))
+        default: return false
+        }
+        return true
     }
 
     mutating func buildChecker(
@@ -66,20 +94,13 @@ extension ConfigurationBuilder {
         var file = FileCheck()
         var bfdName: String?
         var checker = Checker(kind: .tcp, location: statement.location)
+        var endpoint = Endpoint()
         for (name, child) in known(statement.block ?? [], in: Self.schema(forChecker: keyword)) {
-            if ["connect_ip", "connect_port", "bindto", "bind_port", "bind_if", "fwmark", "connect_timeout"].contains(name) {
+            if readEndpoint(name, child, into: &endpoint) {
                 connectionSet = true
+                continue
             }
             switch name {
-            case "connect_ip": checker.connectIP = address(child)
-            case "connect_port":
-                if let token = firstArgument(child, "a port") { checker.connectPort = port(token, keyword: name) }
-            case "bindto": checker.bindTo = address(child)
-            case "bind_port":
-                if let token = firstArgument(child, "a port") { checker.bindPort = port(token, keyword: name) }
-            case "bind_if": checker.bindInterface = word(child, "an interface name")
-            case "fwmark": checker.firewallMark = integer(child, 0...Int(UInt32.max)).map { UInt32($0) }
-            case "connect_timeout": own.connectTimeout = seconds(child, .microseconds(1) ... .seconds(86400))
             case "retry", "nb_get_retry": own.retry = integer(child, 0...Int(UInt32.max))
             case "delay_before_retry": own.delayBeforeRetry = seconds(child, .zero ... .seconds(86400))
             case "warmup": own.warmup = seconds(child, .zero ... .seconds(86400))
@@ -135,17 +156,8 @@ extension ConfigurationBuilder {
             case "host":
                 var host = SMTPHost(location: child.location)
                 for (name, setting) in known(child.block ?? [], in: .virtualServerRealServerSmtpCheckHost) {
+                    if readEndpoint(name, setting, into: &host.endpoint) { continue }
                     switch name {
-                    case "connect_ip": host.connectIP = address(setting)
-                    case "connect_port":
-                        if let token = firstArgument(setting, "a port") { host.connectPort = port(token, keyword: name) }
-                    case "bindto": host.bindTo = address(setting)
-                    case "bind_port":
-                        if let token = firstArgument(setting, "a port") { host.bindPort = port(token, keyword: name) }
-                    case "bind_if": host.bindInterface = word(setting, "an interface name")
-                    case "fwmark": host.firewallMark = integer(setting, 0...Int(UInt32.max)).map { UInt32($0) }
-                    case "connect_timeout":
-                        host.connectTimeout = seconds(setting, .microseconds(1) ... .seconds(86400))
                     // The checker's timing, wherever it is written (keepalived keeps one per checker).
                     case "retry": own.retry = integer(setting, 0...Int(UInt32.max))
                     case "delay_before_retry": own.delayBeforeRetry = seconds(setting, .zero ... .seconds(86400))
@@ -200,6 +212,8 @@ extension ConfigurationBuilder {
             }
             checker.kind = .bfd(name: bfdName)
         }
+        endpoint.apply(to: &checker)
+        if let timeout = endpoint.connectTimeout { own.connectTimeout = timeout }
         let settings = own.over(inherited)
         let delayLoop = settings.delayLoop ?? .seconds(60)
         checker.alpha = settings.alpha ?? false

@@ -201,24 +201,12 @@ extension ConfigurationBuilder {
                         .invalidValue, child.arguments[0].location,
                         "`vigil_lb_backend` is ipvs or nftables, not '\(value)'")
                 }
-            case "vrrp_priority":
-                global.vrrpScheduling.nice = integer(child, -20...19, "a nice value from -20 to 19")
-            case "vrrp_rt_priority":
-                global.vrrpScheduling.realtimePriority = integer(child, 1...99, "a real-time priority from 1 to 99")
-            case "vrrp_rlimit_rttime", "vrrp_rlimit_rtime":
-                global.vrrpScheduling.realtimeLimitMicroseconds = integer(
-                    child, 1...Int(Int32.max), "a CPU time in microseconds")
-            case "vrrp_no_swap": global.vrrpScheduling.noSwap = true
-            case "vrrp_cpu_affinity": global.vrrpScheduling.cpus = processors(child)
-            case "checker_priority":
-                global.checkerScheduling.nice = integer(child, -20...19, "a nice value from -20 to 19")
-            case "checker_rt_priority":
-                global.checkerScheduling.realtimePriority = integer(child, 1...99, "a real-time priority from 1 to 99")
-            case "checker_rlimit_rttime", "checker_rlimit_rtime":
-                global.checkerScheduling.realtimeLimitMicroseconds = integer(
-                    child, 1...Int(Int32.max), "a CPU time in microseconds")
-            case "checker_no_swap": global.checkerScheduling.noSwap = true
-            case "checker_cpu_affinity": global.checkerScheduling.cpus = processors(child)
+            case "vrrp_priority", "vrrp_rt_priority", "vrrp_rlimit_rttime", "vrrp_rlimit_rtime", "vrrp_no_swap",
+                "vrrp_cpu_affinity":
+                scheduling(String(name.dropFirst("vrrp_".count)), child, into: &global.vrrpScheduling)
+            case "checker_priority", "checker_rt_priority", "checker_rlimit_rttime", "checker_rlimit_rtime",
+                "checker_no_swap", "checker_cpu_affinity":
+                scheduling(String(name.dropFirst("checker_".count)), child, into: &global.checkerScheduling)
             case "checker_log_all_failures": global.checkerLogAllFailures = boolean(child) ?? true
             case "no_checker_emails": global.noCheckerEmails = boolean(child) ?? true
             case "rs_init_notifies": global.realServerInitialNotifies = boolean(child) ?? true
@@ -249,6 +237,20 @@ extension ConfigurationBuilder {
         guard let first = text.unicodeScalars.first, first.properties.isAlphabetic, first.isASCII else { return false }
         return text.unicodeScalars.allSatisfy {
             $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_./".unicodeScalars.contains($0))
+        }
+    }
+
+    /// A process's scheduling (`priority`, `rt_priority`, `rlimit_rttime`, `no_swap`, `cpu_affinity`), shared by
+    /// the `vrrp_` and `checker_` keywords of `global_defs`.
+    mutating func scheduling(_ setting: String, _ statement: Statement, into scheduling: inout ProcessScheduling) {
+        switch setting {
+        case "priority": scheduling.nice = integer(statement, -20...19, "a nice value from -20 to 19")
+        case "rt_priority": scheduling.realtimePriority = integer(statement, 1...99, "a real-time priority from 1 to 99")
+        case "rlimit_rttime", "rlimit_rtime":
+            scheduling.realtimeLimitMicroseconds = integer(statement, 1...Int(Int32.max), "a CPU time in microseconds")
+        case "no_swap": scheduling.noSwap = true
+        case "cpu_affinity": scheduling.cpus = processors(statement)
+        default: break
         }
     }
 
