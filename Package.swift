@@ -20,6 +20,8 @@ let package = Package(
         .target(name: "Checksums"),
         // Pure: the VRRP codec (with AH authentication) and the virtual router state machine.
         .target(name: "VRRP", dependencies: ["VigilConfig", "Checksums"]),
+        // Pure: BFD (RFC 5880/5881): the Control packet codec and the asynchronous-mode session state machine.
+        .target(name: "BFD", dependencies: ["VRRP"]),
         // Pure: health-check state machines, real-server pools and quorum, load-balancer state and its nftables
         // form, and the codecs checkers read hostile replies with (HTTP, DNS, MD5).
         .target(name: "HealthCheck", dependencies: ["VigilConfig"]),
@@ -34,7 +36,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "VigilConfig", "VRRP", "LinuxNet", "CLinux", "HealthCheck", "Checkers",
+                "VigilConfig", "VRRP", "BFD", "LinuxNet", "CLinux", "HealthCheck", "Checkers",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -62,9 +64,10 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Daemon", "VigilConfig", "VRRP", "LinuxNet", "Checksums", "CLinux", "HealthCheck", "Checkers",
+                "Daemon", "VigilConfig", "VRRP", "BFD", "LinuxNet", "Checksums", "CLinux", "HealthCheck", "Checkers",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .testTarget(name: "BFDTests", dependencies: ["BFD", "VRRP"]),
         .testTarget(name: "HealthCheckTests", dependencies: ["HealthCheck", "VigilConfig"]),
         .testTarget(name: "ChecksumsTests", dependencies: ["Checksums"]),
         .testTarget(

@@ -123,7 +123,7 @@ public final class PingProbe: Probe {
             fd = descriptor
         }
         // A connected raw socket only hears from its peer.
-        let address = SocketAddress(target.address, port: 0)
+        let address = InternetSocketAddress(target.address, port: 0)
         guard address.withPointer({ Glibc.connect(fd, $0, $1) }) == 0 else {
             finish(.failed("cannot reach \(target.address): \(errorText(vigil_errno()))"))
             return

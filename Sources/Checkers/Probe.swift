@@ -104,7 +104,7 @@ public class ConnectingProbe: Probe {
             var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
             setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
         }
-        let address = SocketAddress(target.address, port: target.port)
+        let address = InternetSocketAddress(target.address, port: target.port)
         let result = address.withPointer { Glibc.connect(fd, $0, $1) }
         if result == 0 {
             connected()

@@ -51,45 +51,6 @@ public struct CheckTarget: Sendable, Equatable {
     public var endpoint: String { address.family == .ipv6 ? "[\(address)]:\(port)" : "\(address):\(port)" }
 }
 
-/// A socket address for connect/bind.
-struct SocketAddress {
-    var storage = sockaddr_storage()
-    var length: socklen_t
-
-    init(_ address: IPAddress, port: UInt16) {
-        switch address {
-        case .v4(let value):
-            var inet = sockaddr_in()
-            inet.sin_family = sa_family_t(AF_INET)
-            inet.sin_port = port.bigEndian
-            inet.sin_addr.s_addr = value.bigEndian
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            withUnsafeMutableBytes(of: &storage) { target in
-                withUnsafeBytes(of: inet) { target.copyMemory(from: $0) }
-            }
-        case .v6:
-            var inet6 = sockaddr_in6()
-            inet6.sin6_family = sa_family_t(AF_INET6)
-            inet6.sin6_port = port.bigEndian
-            let bytes = address.bytes
-            withUnsafeMutableBytes(of: &inet6.sin6_addr) { raw in
-                for (index, byte) in bytes.enumerated() { raw[index] = byte }
-            }
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            withUnsafeMutableBytes(of: &storage) { target in
-                withUnsafeBytes(of: inet6) { target.copyMemory(from: $0) }
-            }
-        }
-    }
-
-    func withPointer<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
-        var copy = storage
-        return withUnsafePointer(to: &copy) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) }
-        }
-    }
-}
-
 func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
 
 /// Opens a non-blocking socket for `target`, bound as configured.
@@ -118,7 +79,7 @@ func openSocket(_ target: CheckTarget, type: Int32, proto: Int32 = 0) -> Result<
             var on: Int32 = 1
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
         }
-        let address = SocketAddress(bind, port: target.bindPort)
+        let address = InternetSocketAddress(bind, port: target.bindPort)
         if address.withPointer({ Glibc.bind(fd, $0, $1) }) != 0 {
             close(fd)
             let port = target.bindPort == 0 ? "" : " port \(target.bindPort)"

@@ -171,6 +171,8 @@ public final class CheckerService {
     var addressMonitor: NetlinkSocket?
     /// inotify on the FILE_CHECK files' directories, and the files it follows (resolved path: path as written).
     var fileEvents: FileEvents?
+    /// The BFD process's sessions, while a BFD_CHECK uses one.
+    var bfdFollower: BFDFollower?
     var watchedFiles: [String: String] = [:]
     /// `--metrics` or `vigil_metrics_listen`, served here only when no VRRP process runs (`servesMetrics`).
     public var metricsListen: String?
@@ -321,6 +323,14 @@ public final class CheckerService {
             balancer.configure(settings, previous: previous) { failure in
                 if let failure { logger.error("load balancer: \(failure)") }
             }
+        case .followBFD(let follow):
+            bfdFollower?.stop()
+            bfdFollower = nil
+            if follow {
+                bfdFollower = BFDFollower(
+                    path: runtime.file(BFDService.eventSocketName), role: "checker", loop: loop, logger: logger
+                ) { [unowned self] events in perform(planner.bfdChanged(events, now: now)) }
+            }
         case .pollFiles(let paths):
             filePaths = paths
             if let fileTimer { loop.cancel(fileTimer) }
@@ -352,6 +362,7 @@ public final class CheckerService {
             let path = runtime.file(Self.metricsFileName)
             files.submit { try? SmallFile.replace(path, with: Array(text.utf8)) }
         case .exit:
+            bfdFollower?.stop()
             for probe in probes.values { probe.cancel() }
             probes.removeAll()
             // The load balancer's last transaction (its removal) goes in before the process ends.

@@ -68,6 +68,9 @@ public struct RunOptions: Equatable, Sendable {
     public var pidFile: String?
     public var vrrpPidFile: String?
     public var checkersPidFile: String?
+    public var bfdPidFile: String?
+    /// `-B`: no BFD process (tracked BFD instances then stay down, as in keepalived).
+    public var noBFD = false
     public var dontRespawn = false
     public var dontReleaseVRRP = false
     /// `-X`: when leaving MASTER, remove every configured address, not only those Vigil added.
@@ -395,11 +398,11 @@ extension VigilCommand {
             options.allChildren = true
             options.vrrpOnly = false
             options.checkOnly = false
-        case "no_bfd": break  // Vigil runs no BFD process.
+        case "no_bfd": options.noBFD = true
         case "pid": options.pidFile = value
         case "vrrp_pid": options.vrrpPidFile = value
         case "checkers_pid": options.checkersPidFile = value
-        case "bfd_pid": options.ignored.append("--bfd_pid (Vigil runs no BFD process)")
+        case "bfd_pid": options.bfdPidFile = value
         case "dont-respawn": options.dontRespawn = true
         case "dont-release-vrrp": options.dontReleaseVRRP = true
         case "release-vips": options.releaseVIPs = true

@@ -17,7 +17,7 @@ extension HelpTopic {
                                             default '/etc/keepalived/keepalived.conf'
               -P, --vrrp                   Only run with VRRP subsystem
               -C, --check                  Only run with Health-checker subsystem
-              -B, --no_bfd                 Don't run BFD subsystem (Vigil has none)
+              -B, --no_bfd                 Don't run BFD subsystem
                   --all                    Force all child processes to run, even if have no configuration
               -l, --log-console            Log messages to local console
               -D, --log-detail             Detailed log messages
@@ -37,7 +37,7 @@ extension HelpTopic {
               -T, --genhash                Enter into genhash utility mode (this should be the first option used).
               -c, --checkers_pid=FILE      Use specified pidfile for checkers child process
               -a, --address-monitoring     Report all address additions/deletions notified via netlink
-              -b, --bfd_pid=FILE           Use specified pidfile for BFD child process (Vigil has none)
+              -b, --bfd_pid=FILE           Use specified pidfile for BFD child process
               -x, --snmp                   Enable SNMP subsystem (Vigil has none: see vigil status, --metrics)
               -A, --snmp-agent-socket=FILE Use the specified socket for master agent (Vigil has none)
               -s, --namespace=NAME         Run in network namespace NAME (overrides net_namespace)

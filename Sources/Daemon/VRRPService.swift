@@ -48,6 +48,8 @@ public final class VRRPService {
     var watchedFiles: [String: TrackFile] = [:]
     /// The thread following tracked processes through the kernel's process events.
     var processWatch: ProcessWatch?
+    /// The BFD process's sessions, while some router tracks one.
+    var bfdFollower: BFDFollower?
     /// A process events socket opened by the supervisor (before it entered `net_namespace`), if it passed one.
     public var inheritedProcessEvents: Int32?
     var processEventsUnavailable = false
@@ -267,6 +269,14 @@ public final class VRRPService {
             scriptProcesses[run]?.killGroup()
         case .poll(let files, let processes):
             follow(files: files, processes: processes)
+        case .followBFD(let follow):
+            bfdFollower?.stop()
+            bfdFollower = nil
+            if follow {
+                bfdFollower = BFDFollower(
+                    path: runtime.file(BFDService.eventSocketName), role: "vrrp", loop: loop, logger: logger
+                ) { [unowned self] events in perform(planner.bfdChanged(events, now: now)) }
+            }
         case .pollLinks(let names):
             linkbeatNames = names
             if let linkbeatTimer { loop.cancel(linkbeatTimer) }
@@ -305,6 +315,7 @@ public final class VRRPService {
         case .exit:
             for process in scriptProcesses.values { process.killGroup() }
             processWatch?.close()
+            bfdFollower?.stop()
             // The accept-mode table goes before the process does.
             firewallWorker.drain(timeout: .seconds(12))
             // STOP notifications go out before the process ends (keepalived gives notify_stop a second).

@@ -36,7 +36,7 @@ public struct ScriptHealth: Sendable, Equatable {
 /// One thing an instance tracks, as priority arithmetic sees it.
 public struct TrackedItem: Sendable, Equatable {
     public enum Kind: String, Sendable, Equatable {
-        case script, interface, file, process
+        case script, interface, file, process, bfd
     }
 
     public enum Value: Sendable, Equatable {
@@ -103,6 +103,7 @@ public enum TrackedPriority {
         case .interface: "interface \(item.name) \(up ? "up (reversed)" : "down")"
         case .process: "tracked process \(item.name) quorum \(up ? "reached (reversed)" : "not achieved")"
         case .file: "tracked file \(item.name)"
+        case .bfd: "tracked BFD \(item.name) \(up ? "up (reversed)" : "down")"
         }
     }
 }

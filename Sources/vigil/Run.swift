@@ -70,6 +70,8 @@ struct Run {
             return runVRRP(logger: logger, runtime: runtime)
         case "checker":
             return runChecker(logger: logger, runtime: runtime)
+        case "bfd":
+            return runBFD(logger: logger, runtime: runtime)
         case nil:
             return supervise(logger: logger, runtime: runtime)
         case let other?:
@@ -84,6 +86,7 @@ struct Run {
         switch options.role {
         case "vrrp": return "Keepalived_vrrp"
         case "checker": return "Keepalived_healthcheckers"
+        case "bfd": return "Keepalived_bfd"
         default: return "Keepalived"
         }
     }
@@ -107,6 +110,7 @@ struct Run {
         if let file = options.logFile { arguments += ["--log-file=\(file)"] }
         if let pid = options.vrrpPidFile, role == "vrrp" { arguments += ["-r", pid] }
         if let pid = options.checkersPidFile, role == "checker" { arguments += ["-c", pid] }
+        if let pid = options.bfdPidFile, role == "bfd" { arguments += ["-b", pid] }
         return arguments
     }
 
@@ -164,6 +168,9 @@ struct Run {
         if !options.vrrpOnly && (options.allChildren || !result.configuration.virtualServers.isEmpty) {
             children.append(Supervisor.Child(role: "checker", arguments: childArguments(role: "checker")))
         }
+        if !options.noBFD && (options.allChildren || !result.configuration.bfdInstances.isEmpty) {
+            children.append(Supervisor.Child(role: "bfd", arguments: childArguments(role: "bfd")))
+        }
         let supervisor = Supervisor(
             executable: Daemonizer.executablePath(), children: children, logger: logger,
             respawn: !options.dontRespawn)
@@ -180,6 +187,22 @@ struct Run {
         let code = supervisor.run()
         logger.info("Stopped Vigil \(VigilVersion.number)")
         return code
+    }
+
+    func runBFD(logger: Logger, runtime: RuntimeDirectory) -> Int32 {
+        withPidFile(options.bfdPidFile ?? runtime.file("bfd.pid"), logger: logger) {
+            let result = load(options.config, environment: HostEnvironment())
+            do {
+                let service = try BFDService(configuration: result.configuration, logger: logger, runtime: runtime)
+                service.heartbeat = heartbeat
+                let source = options.config
+                service.loadConfiguration = { load(source, environment: HostEnvironment()) }
+                return try service.run()
+            } catch {
+                logger.critical("BFD: \(error)")
+                return 1
+            }
+        }
     }
 
     func runChecker(logger: Logger, runtime: RuntimeDirectory) -> Int32 {

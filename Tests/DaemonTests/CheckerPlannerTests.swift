@@ -187,12 +187,36 @@ struct CheckerPlannerTests {
         #expect(harness.destinations(80) == ["198.51.100.10:80/1"])
     }
 
-    @Test("a real server with a BFD_CHECK stays out of the pool (Vigil runs no BFD)")
+    @Test("BFD_CHECK follows the BFD process: down takes the real server out, up puts it back; alpha starts it out")
     func bfd() {
-        var harness = CheckerHarness(virtualServer(80, realServer(10, checker: "BFD_CHECK {\n name b\n }") + realServer(11)))
+        let instance = "bfd_instance b {\n    neighbor_ip 198.51.100.10\n}\n"
+        var harness = CheckerHarness(
+            instance + virtualServer(80, realServer(10, checker: "BFD_CHECK {\n name b\n }") + realServer(11)))
         harness.start()
+        #expect(harness.actions.contains(.followBFD(true)))
+        #expect(harness.destinations(80) == ["198.51.100.10:80/1", "198.51.100.11:80/1"])
+        harness.feed(harness.planner.bfdChanged([BFDEvent(name: "b", up: false)], now: harness.now))
         #expect(harness.destinations(80) == ["198.51.100.11:80/1"])
-        #expect(harness.logs.contains { $0.contains("BFD_CHECK is not supported") })
+        #expect(harness.logs.contains("BFD check of [b] RS(198.51.100.10:80) is DOWN"))
+        harness.feed(harness.planner.bfdChanged([BFDEvent(name: "other", up: false)], now: harness.now))
+        harness.feed(harness.planner.bfdChanged([BFDEvent(name: "b", up: true)], now: harness.now))
+        #expect(harness.destinations(80) == ["198.51.100.10:80/1", "198.51.100.11:80/1"])
+        #expect(harness.logs.contains("BFD check of [b] RS(198.51.100.10:80) is UP"))
+
+        var alpha = CheckerHarness(
+            instance + virtualServer(80, realServer(10, checker: "BFD_CHECK {\n name b\n alpha\n }")))
+        alpha.start()
+        #expect(alpha.destinations(80).isEmpty)
+        alpha.feed(alpha.planner.bfdChanged([BFDEvent(name: "b", up: true)], now: alpha.now))
+        #expect(alpha.destinations(80) == ["198.51.100.10:80/1"])
+
+        // No bfd_instance of that name (or one for VRRP only): the check is removed, with a warning.
+        var missing = CheckerHarness(
+            "bfd_instance b {\n    neighbor_ip 198.51.100.10\n    vrrp\n}\n"
+                + virtualServer(80, realServer(10, checker: "BFD_CHECK {\n name b\n }")))
+        missing.start()
+        #expect(!missing.actions.contains(.followBFD(true)))
+        #expect(missing.destinations(80) == ["198.51.100.10:80/1"])
     }
 
     @Test("one load-balancer transaction at a time; a refused one is retried in 5 s with everything")

@@ -138,7 +138,8 @@ struct CommandLineTests {
 
     @Test("options with values")
     func valued() throws {
-        #expect(try run("-b /run/b.pid").ignored.first?.hasPrefix("--bfd_pid") == true, "no BFD process: said so")
+        #expect(try run("-b /run/b.pid").bfdPidFile == "/run/b.pid")
+        #expect(try run("-B").noBFD)
         #expect(try run("-s blue").networkNamespace == "blue")
         #expect(try run("--namespace=blue").networkNamespace == "blue")
         #expect(try run("-e").config.allIncludesRequired)

@@ -23,6 +23,10 @@ struct PlannerHarness {
         planner = VRRPPlanner(configuration: Self.configuration(text), options: options)
     }
 
+    init(_ configuration: Configuration, options: VRRPPlanner.Options = VRRPPlanner.Options()) {
+        planner = VRRPPlanner(configuration: configuration, options: options)
+    }
+
     static func configuration(_ text: String) -> Configuration {
         ConfigLoader.load(text: text, options: ConfigLoader.Options(configID: "test")).configuration
     }

@@ -48,16 +48,16 @@ final class VRRPLab {
     /// keepalived refuses to start over a pid file whose process still exists, and a crashed keepalived's child
     /// can linger as a zombie where PID 1 does not reap orphans.
     @discardableResult
-    func startKeepalived(_ node: String, config: String) throws -> BackgroundProcess {
+    func startKeepalived(_ node: String, config: String, vrrpOnly: Bool = true) throws -> BackgroundProcess {
         let path = try lab.write("\(node)-keepalived.conf", config)
         keepalivedStarts += 1
         let run = "\(node)-\(keepalivedStarts)"
         let process = try lab.start(
             namespace(node),
             [
-                "keepalived", "-n", "-l", "-D", "-P", "-f", path, "-p", lab.path("\(run)-k.pid"), "-r",
-                lab.path("\(run)-v.pid"), "-c", lab.path("\(run)-c.pid"),
-            ], log: "\(node)-keepalived")
+                "keepalived", "-n", "-l", "-D", "-f", path, "-p", lab.path("\(run)-k.pid"), "-r",
+                lab.path("\(run)-v.pid"), "-c", lab.path("\(run)-c.pid"), "-b", lab.path("\(run)-b.pid"),
+            ] + (vrrpOnly ? ["-P"] : []), log: "\(node)-keepalived")
         daemons[node] = process
         return process
     }

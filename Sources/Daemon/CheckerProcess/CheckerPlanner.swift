@@ -73,6 +73,8 @@ struct CheckerPlanner {
         case removeLoadBalancer
         /// Flush at start, timeouts, synchronisation daemons (the previous settings, to change from).
         case configureLoadBalancer(LoadBalancerSettings, previous: LoadBalancerSettings?)
+        /// Follow (or stop following) the BFD process's sessions; report with `bfdChanged`.
+        case followBFD(Bool)
         /// Follow these FILE_CHECK files (inotify, else every second) and report with `filesRead` (empty: stop).
         case pollFiles([String])
         case notify(Notification)
@@ -137,6 +139,9 @@ struct CheckerPlanner {
     var balancerFailures = 0
     var checkCounts: [CheckCount: Int] = [:]
     var fileValues: [String: Int?] = [:]
+    /// What the BFD process last said of each session, and whether it is followed.
+    var bfdUp: [String: Bool] = [:]
+    var followsBFD = false
     var lastPublishedMetrics = ""
     var reloading = false
     var stopping = false
@@ -290,13 +295,6 @@ struct CheckerPlanner {
                     let kind = checker.kind.keyword
                     let ordinal = ordinals[kind, default: 0]
                     ordinals[kind] = ordinal + 1
-                    if case .bfd = checker.kind {
-                        // Vigil runs no BFD session: the checker never comes up, so the server stays out of the
-                        // pool rather than in it unchecked (KeywordInventory).
-                        actions.append(.log(.warning, "\(checker.location): BFD_CHECK is not supported; \(realName) stays down"))
-                        states.append(false)
-                        continue
-                    }
                     var settings = checker
                     settings.location = SourceLocation(file: "", line: 0)
                     let key = CheckerKey(
@@ -330,7 +328,12 @@ struct CheckerPlanner {
                         fileChecks.append(path)
                     }
                     state.running = false
-                    states.append(state.machine.isUp)
+                    if case .bfd(let name) = checker.kind {
+                        // What the BFD process last said, else the checker's start (`alpha`: down).
+                        states.append(bfdUp[name] ?? state.machine.isUp)
+                    } else {
+                        states.append(state.machine.isUp)
+                    }
                     checkers.append(state)
                 }
                 var member = ServicePool.Member(
@@ -371,8 +374,14 @@ struct CheckerPlanner {
                 }
             }
         }
+        let followBFD = checkers.contains { if case .bfd = $0.checker.kind { true } else { false } }
+        if followBFD != followsBFD {
+            followsBFD = followBFD
+            actions.append(.followBFD(followBFD))
+        }
         for index in checkers.indices {
             if case .file = checkers[index].checker.kind { continue }
+            if case .bfd = checkers[index].checker.kind { continue }
             let delay: Duration
             if checkers[index].machine.hasRun {
                 delay = .milliseconds(Int(random.next() % 1001))
@@ -661,6 +670,35 @@ struct CheckerPlanner {
         return actions + synchronize()
     }
 
+    // MARK: - BFD_CHECK
+
+    /// The BFD process said how its sessions are: each BFD_CHECK on a session that changed moves its real server.
+    mutating func bfdChanged(_ events: [BFDEvent], now: MonotonicTime) -> [Action] {
+        guard !stopping else { return [] }
+        var actions = [Action]()
+        for event in events { bfdUp[event.name] = event.up }
+        for index in checkers.indices {
+            guard case .bfd(let name) = checkers[index].checker.kind,
+                let event = events.last(where: { $0.name == name })
+            else { continue }
+            let state = checkers[index]
+            guard servers[state.server].pool.members[state.member].checkers[state.index] != event.up else { continue }
+            let realServer = servers[state.server].realServers[state.member]
+            let port = realServer.port ?? servers[state.server].configuration.port ?? 0
+            actions.append(
+                .log(.info, "BFD check of [\(name)] RS(\(Self.endpoint(realServer.address, port))) is \(event.up ? "UP" : "DOWN")"))
+            checkCounts[CheckCount(kind: "BFD_CHECK", success: event.up), default: 0] += 1
+            let events = servers[state.server].pool.update(member: state.member, checker: state.index, up: event.up)
+            actions += checkerMail(state, up: event.up, events: events)
+            actions += handle(events, server: state.server)
+        }
+        return actions + synchronize()
+    }
+
+    static func endpoint(_ address: IPAddress, _ port: UInt16) -> String {
+        address.family == .ipv6 ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+
     /// keepalived's FILE_CHECK rule: with weight 0 the checker is up while the file reads 0 (down while it reads
     /// anything else; reversed with `reverse`); otherwise the number times the weight moves the real server's
     /// weight, and -65535 or below takes it down.
@@ -852,21 +890,3 @@ extension VirtualServer {
     }
 }
 
-/// A small seeded random number generator (SplitMix64): the planner's randomness (spreading first checks, DNS
-/// ids) comes from a seed the executor draws, so tests can fix it.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A number in 0..<1.
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}

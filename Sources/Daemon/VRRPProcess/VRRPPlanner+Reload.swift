@@ -136,6 +136,7 @@ extension VRRPPlanner {
             actions += runScript(name, now: now)
         }
         actions += pollingActions()
+        actions += bfdFollowing()
         actions += linkbeatActions()
         actions += refreshTrackers(now: now)
         return actions

@@ -13,6 +13,7 @@ extension VRRPPlanner {
         var actions = buildTracking()
         for name in scripts.keys.sorted() { actions += runScript(name, now: now) }
         actions += pollingActions()
+        actions += bfdFollowing()
         actions += linkbeatActions()
         // Routers waiting for their scripts start anyway once every script has had its time.
         let longest = scripts.values.map { $0.script.effectiveTimeout }.max() ?? .zero
@@ -71,6 +72,7 @@ extension VRRPPlanner {
         let scriptsByName = Dictionary(configuration.vrrpScripts.map { ($0.name, $0) }) { first, _ in first }
         let filesByName = Dictionary(configuration.trackFiles.map { ($0.name, $0) }) { first, _ in first }
         let processesByName = Dictionary(configuration.trackProcesses.map { ($0.name, $0) }) { first, _ in first }
+        let bfdsByName = Dictionary(configuration.bfdInstances.map { ($0.name, $0) }) { first, _ in first }
         groups = []
         for index in routers.indices { routers[index].group = nil }
         for config in configuration.syncGroups {
@@ -111,6 +113,10 @@ extension VRRPPlanner {
                         guard let process = processesByName[reference.name] else { continue }
                         weight = weight ?? process.weight
                         reverse = reverse ?? process.reverse
+                    case .bfd:
+                        guard let bfd = bfdsByName[reference.name] else { continue }
+                        weight = weight ?? bfd.weight
+                        reverse = reverse ?? bfd.reverse
                     case .interface:
                         break
                     }
@@ -132,11 +138,13 @@ extension VRRPPlanner {
             add(instance.trackScripts, kind: .script, fromGroup: false)
             add(instance.trackFiles, kind: .file, fromGroup: false)
             add(instance.trackProcesses, kind: .process, fromGroup: false)
+            add(instance.trackBFDs, kind: .bfd, fromGroup: false)
             interfaces(instance.trackInterfaces, fromGroup: false)
             if let groupConfig {
                 add(groupConfig.trackScripts, kind: .script, fromGroup: true)
                 add(groupConfig.trackFiles, kind: .file, fromGroup: true)
                 add(groupConfig.trackProcesses, kind: .process, fromGroup: true)
+                add(groupConfig.trackBFDs, kind: .bfd, fromGroup: true)
                 interfaces(groupConfig.trackInterfaces, fromGroup: true)
             }
             routers[index].trackedItems = items
@@ -267,6 +275,33 @@ extension VRRPPlanner {
         return actions
     }
 
+    // MARK: - BFD
+
+    /// Follow the BFD process while some router tracks a BFD instance.
+    mutating func bfdFollowing() -> [Action] {
+        let wanted = routers.contains { $0.trackedItems.contains { $0.kind == .bfd } }
+        guard wanted != followsBFD else { return [] }
+        followsBFD = wanted
+        return [.followBFD(wanted)]
+    }
+
+    /// The BFD process said how its sessions are: each change is logged per router that tracks it, as keepalived.
+    mutating func bfdChanged(_ events: [BFDEvent], now: MonotonicTime) -> [Action] {
+        guard !stopping else { return [] }
+        var actions = [Action]()
+        var changed = false
+        for event in events where bfdUp[event.name] != event.up {
+            bfdUp[event.name] = event.up
+            changed = true
+            for router in routers where router.trackedItems.contains(where: { $0.kind == .bfd && $0.name == event.name }) {
+                actions.append(
+                    .log(.info, "(\(router.name)) Tracked BFD instance \(event.name) is \(event.up ? "UP" : "DOWN")"))
+            }
+        }
+        if changed { actions += refreshTrackers(kind: .bfd, now: now) }
+        return actions
+    }
+
     static func quorum(_ tracked: TrackProcess, _ count: Int) -> Bool {
         if tracked.quorumMaximum == 0 { return count == 0 }
         return count >= tracked.quorum && (tracked.quorumMaximum.map { count <= $0 } ?? true)
@@ -320,6 +355,9 @@ extension VRRPPlanner {
                 value = .number(fileValues[tracked.name] ?? 0)
             case .process:
                 value = processUp[tracked.name].map { .up($0) } ?? .unknown
+            case .bfd:
+                // keepalived: a tracked BFD counts as down until the BFD process says it is up.
+                value = .up(bfdUp[tracked.name] ?? false)
             }
             routers[index].trackedItems[item].value = value
         }

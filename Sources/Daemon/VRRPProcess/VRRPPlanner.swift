@@ -110,6 +110,8 @@ struct VRRPPlanner {
         case killScript(ScriptRun)
         /// Read these every second and report with `tracked` (an empty set stops the reading).
         case poll(files: [TrackFile], processes: [TrackProcess])
+        /// Follow (or stop following) the BFD process's sessions; report with `bfdChanged`.
+        case followBFD(Bool)
         /// Read these interfaces' carrier every second and report with `linkbeat` (empty: stop).
         case pollLinks([String])
         case notify(Notification)
@@ -168,6 +170,9 @@ struct VRRPPlanner {
     var processDelayed: Set<String> = []
     /// What the executor is asked to read every second, as a comparable key.
     var polling: [String] = []
+    /// What the BFD process last said of each session (absent: down, as keepalived), and whether it is followed.
+    var bfdUp: [String: Bool] = [:]
+    var followsBFD = false
     /// The interfaces whose carrier is read every second (linkbeat), as last asked for.
     var linkbeat: [String] = []
     /// Packets for no router of ours, and packets too broken to tell whose they are.

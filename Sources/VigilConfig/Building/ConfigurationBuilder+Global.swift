@@ -207,6 +207,9 @@ extension ConfigurationBuilder {
             case "checker_priority", "checker_rt_priority", "checker_rlimit_rttime", "checker_rlimit_rtime",
                 "checker_no_swap", "checker_cpu_affinity":
                 scheduling(String(name.dropFirst("checker_".count)), child, into: &global.checkerScheduling)
+            case "bfd_priority", "bfd_rt_priority", "bfd_rlimit_rttime", "bfd_rlimit_rtime", "bfd_no_swap",
+                "bfd_cpu_affinity":
+                scheduling(String(name.dropFirst("bfd_".count)), child, into: &global.bfdScheduling)
             case "checker_log_all_failures": global.checkerLogAllFailures = boolean(child) ?? true
             case "no_checker_emails": global.noCheckerEmails = boolean(child) ?? true
             case "rs_init_notifies": global.realServerInitialNotifies = boolean(child) ?? true

@@ -14,6 +14,8 @@ extension ConfigurationBuilder {
                 buildTrackProcess(statement)
             case "vrrp_sync_group":
                 buildSyncGroup(statement)
+            case "bfd_instance":
+                buildBFDInstance(statement)
             case "static_ipaddress":
                 configuration.staticAddresses += virtualAddresses(statement, family: nil, allowVMAC: false)
             case "static_routes":
@@ -35,7 +37,7 @@ extension ConfigurationBuilder {
             case "net_namespace":
                 configuration.networkNamespace = word(statement, "the name of a network namespace")
             default:
-                // Blocks and keywords Vigil keeps as written: garp_group, bfd_instance, track_group,
+                // Blocks and keywords Vigil keeps as written: garp_group, track_group,
                 // linkbeat_interfaces, interface_up_down_delays, net_namespace, instance, use_pid_dir, ...
                 var kept = [Setting]()
                 keep(statement, schema: BlockSchema.keepalived[name]?.children, into: &kept)

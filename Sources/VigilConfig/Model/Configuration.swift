@@ -4,6 +4,7 @@ public struct Configuration: Hashable, Sendable {
     public var vrrpScripts: [VRRPScript] = []
     public var trackFiles: [TrackFile] = []
     public var trackProcesses: [TrackProcess] = []
+    public var bfdInstances: [BFDInstance] = []
     public var syncGroups: [SyncGroup] = []
     public var instances: [VRRPInstance] = []
     public var staticAddresses: [VirtualAddress] = []

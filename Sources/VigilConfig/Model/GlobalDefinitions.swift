@@ -66,6 +66,9 @@ public struct GlobalDefinitions: Hashable, Sendable {
     /// How the checker process is scheduled (`checker_priority`, `checker_rt_priority`, `checker_rlimit_rttime`,
     /// `checker_no_swap`, `checker_cpu_affinity`).
     public var checkerScheduling = ProcessScheduling()
+    /// How the BFD process is scheduled (`bfd_priority`, `bfd_rt_priority`, `bfd_rlimit_rttime`, `bfd_no_swap`,
+    /// `bfd_cpu_affinity`).
+    public var bfdScheduling = ProcessScheduling()
     /// `checker_log_all_failures`: every checker logs every failure, not only its changes.
     public var checkerLogAllFailures = false
     /// `no_checker_emails`: mail only when a real server changes, not at every change of one of its checkers.

@@ -85,3 +85,34 @@ public struct SyncGroup: Hashable, Sendable {
         self.location = location
     }
 }
+
+/// `bfd_instance NAME { ... }`: a single-hop BFD session to one neighbour (keepalived 2.2.7's BFD process).
+public struct BFDInstance: Hashable, Sendable {
+    public var name: String
+    public var location: SourceLocation
+    public var neighbor: IPAddress?
+    public var source: IPAddress?
+    /// `min_rx`, `min_tx` (1 ms to 4294967 ms, default 10 ms) and `idle_tx` (at least 1 s, default 1 s).
+    public var minRX: Duration = .milliseconds(10)
+    public var minTX: Duration = .milliseconds(10)
+    public var idleTX: Duration = .seconds(1)
+    public var multiplier = 5
+    public var passive = false
+    /// `ttl`/`hoplimit`: what is sent (default 255 over IPv4, 64 over IPv6, as keepalived).
+    public var ttl: Int?
+    /// `max_hops`: how far below `ttl` a received TTL may be (255: not checked).
+    public var maxHops = 0
+    /// `weight W [reverse]`: the default for `track_bfd` in VRRP instances.
+    public var weight = 0
+    public var reverse = false
+    /// `vrrp` / `checker`: which processes hear of it (neither: both).
+    public var toVRRP = true
+    public var toChecker = true
+
+    public init(name: String, location: SourceLocation) {
+        self.name = name
+        self.location = location
+    }
+
+    public var effectiveTTL: Int { ttl ?? (neighbor?.family == .ipv6 ? 64 : 255) }
+}

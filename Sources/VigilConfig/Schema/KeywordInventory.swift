@@ -35,7 +35,6 @@ public enum KeywordInventory {
         "Vigil has no SNMP agent; read the state with `vigil status --json` or the Prometheus metrics (`--metrics`)")
     static let noDBus = KeywordSupport.notYet(
         "Vigil has no D-Bus interface; read the state with `vigil status --json` or the Prometheus metrics")
-    static let noBFD = KeywordSupport.notYet("Vigil runs no BFD session; the block is ignored")
     static let noExtraVMAC = KeywordSupport.notYet(
         "Vigil creates no VMAC for an address on another interface: it goes on that interface, with its own MAC (gratuitous ARP moves clients to it)"
     )
@@ -120,7 +119,7 @@ public enum KeywordInventory {
                 ("linkbeat_interfaces", .works("VRRPPlanner: these interfaces' carrier read every second (sysfs)")),
                 ("linkbeat_use_polling", .works("VRRPPlanner: the carrier of every interface an instance uses, read every second")),
                 ("interface_up_down_delays", .notYet("an interface going down or up counts at once")),
-                ("bfd_instance", noBFD),
+                ("bfd_instance", .works("BFDPlanner and BFD.Session in the BFD process (RFC 5880/5881, single hop, asynchronous)")),
             ])
 
         add(
@@ -226,12 +225,12 @@ public enum KeywordInventory {
                 ("checker_rlimit_rttime", .works("CheckerService.applyScheduling: RLIMIT_RTTIME")),
                 ("checker_rlimit_rtime", .works("as `checker_rlimit_rttime`")),
                 ("checker_log_all_failures", .works("CheckerPlanner: every checker logs every failure")),
-                ("bfd_priority", .notApplicable("Vigil runs no BFD process")),
-                ("bfd_no_swap", .notApplicable("Vigil runs no BFD process")),
-                ("bfd_rt_priority", .notApplicable("Vigil runs no BFD process")),
-                ("bfd_cpu_affinity", .notApplicable("Vigil runs no BFD process")),
-                ("bfd_rlimit_rttime", .notApplicable("Vigil runs no BFD process")),
-                ("bfd_rlimit_rtime", .notApplicable("Vigil runs no BFD process")),
+                ("bfd_priority", .works("BFDService.applyScheduling: nice")),
+                ("bfd_no_swap", .works("BFDService.applyScheduling: mlockall")),
+                ("bfd_rt_priority", .works("BFDService.applyScheduling: SCHED_RR")),
+                ("bfd_cpu_affinity", .works("BFDService.applyScheduling: sched_setaffinity")),
+                ("bfd_rlimit_rttime", .works("BFDService.applyScheduling: RLIMIT_RTTIME")),
+                ("bfd_rlimit_rtime", .works("as `bfd_rlimit_rttime`")),
                 ("snmp_socket", noSNMP),
                 ("enable_traps", noSNMP),
                 ("enable_snmp_vrrp", noSNMP),
@@ -257,7 +256,7 @@ public enum KeywordInventory {
                 ("vrrp_process_name", .notApplicable("Vigil's processes keep the program's name")),
                 ("checker_process_name", .notApplicable("Vigil's processes keep the program's name")),
                 ("lvs_process_name", .notApplicable("Vigil's processes keep the program's name")),
-                ("bfd_process_name", .notApplicable("Vigil runs no BFD process")),
+                ("bfd_process_name", .notApplicable("Vigil's processes keep the program's name")),
                 ("max_auto_priority", .notApplicable("Vigil runs the VRRP loop at real-time priority from the start")),
                 ("min_auto_priority_delay", .notApplicable("Vigil runs the VRRP loop at real-time priority from the start")),
                 (
@@ -297,7 +296,7 @@ public enum KeywordInventory {
                 ("track_script", .works("TrackedPriority for every member")),
                 ("track_file", .works("TrackedPriority for every member")),
                 ("track_process", .works("TrackedPriority for every member")),
-                ("track_bfd", noBFD),
+                ("track_bfd", .works("TrackedPriority for every member (the BFD process's events)")),
                 ("notify_master", .works("Notifier: group scripts")),
                 ("notify_backup", .works("Notifier: group scripts")),
                 ("notify_fault", .works("Notifier: group scripts")),
@@ -360,7 +359,7 @@ public enum KeywordInventory {
                 ("track_script", .works("TrackedPriority")),
                 ("track_file", .works("TrackedPriority (inotify)")),
                 ("track_process", .works("TrackedPriority (the kernel's process events)")),
-                ("track_bfd", .notYet("Vigil runs no BFD session: the tracked BFD counts as up")),
+                ("track_bfd", .works("TrackedPriority (the BFD process's events; down until it says Up, as keepalived)")),
                 ("virtual_ipaddress", .works("VRRPService: added while MASTER through netlink, announced")),
                 ("virtual_ipaddress_excluded", .works("VRRPService: added while MASTER, not advertised")),
                 ("virtual_routes", .works("VRRPPlanner+KernelEntries: added while MASTER after the addresses, tracked")),
@@ -574,10 +573,7 @@ public enum KeywordInventory {
                 ("PING_CHECK", .works("PingProbe (raw ICMP)")),
                 ("MISC_CHECK", .works("ScriptProbe")),
                 ("FILE_CHECK", .works("CheckerService: the file followed through inotify (read every second where its directory cannot be watched)")),
-                (
-                    "BFD_CHECK",
-                    .refused("Vigil runs no BFD session, so this checker never comes up and its real server stays out of the pool")
-                ),
+                ("BFD_CHECK", .works("CheckerPlanner.bfdChanged: the BFD process's events move the real server")),
             ])
 
         for context in ["TCP_CHECK", "PING_CHECK", "UDP_CHECK", "DNS_CHECK", "SMTP_CHECK", "HTTP_GET", "SSL_GET"] {
@@ -645,15 +641,29 @@ public enum KeywordInventory {
                 ("track_file", .works("CheckerService: the file followed through inotify")),
                 ("weight", .works("ServicePool: the weight adjustment")),
             ])
-        let noBFDCheck = KeywordSupport.refused("ignored with its BFD_CHECK, which never comes up")
-        add("BFD_CHECK", [("name", noBFDCheck), ("alpha", noBFDCheck)])
+        add(
+            "BFD_CHECK",
+            [
+                ("name", .works("CheckerPlanner: the bfd_instance followed")),
+                ("alpha", .works("CheckerMachine: down until the BFD process says Up")),
+            ])
 
         add(
             "bfd_instance",
             [
-                "source_ip", "neighbor_ip", "min_rx", "min_tx", "idle_tx", "multiplier", "passive", "ttl",
-                "max_hops", "weight", "vrrp", "checker",
-            ].map { ($0, noBFD) })
+                ("source_ip", .works("BFDSocket: the sending socket is bound to it; packets must arrive for it")),
+                ("neighbor_ip", .works("BFDPlanner: the session's peer, matched by address until discriminators")),
+                ("min_rx", .works("BFD.Session: Required Min RX Interval")),
+                ("min_tx", .works("BFD.Session: Desired Min TX Interval while Up, through a Poll Sequence")),
+                ("idle_tx", .works("BFD.Session: Desired Min TX Interval while not Up")),
+                ("multiplier", .works("BFD.Session: Detect Mult")),
+                ("passive", .works("BFD.Session: silent until the peer speaks")),
+                ("ttl", .works("BFDSocket: IP_TTL / IPV6_UNICAST_HOPS, and the TTL packets must arrive with")),
+                ("max_hops", .works("BFDPlanner: how far below `ttl` a received TTL may be (255: not checked)")),
+                ("weight", .works("VRRPPlanner: the default weight of `track_bfd`")),
+                ("vrrp", .works("BFDService: only the VRRP process hears this instance")),
+                ("checker", .works("BFDService: only the checker process hears this instance")),
+            ])
         return entries
     }()
 }

@@ -503,6 +503,16 @@ struct Validator {
         instance.trackProcesses.removeAll { reference in
             !configuration.trackProcesses.contains { $0.name == reference.name }
         }
+        for reference in instance.trackBFDs
+        where !configuration.bfdInstances.contains(where: { $0.name == reference.name && $0.toVRRP }) {
+            report(
+                .warning, .unknownReference, reference.location,
+                "\(name) tracks BFD \(reference.name), but no `bfd_instance \(reference.name)` \(configuration.bfdInstances.contains { $0.name == reference.name } ? "reports to VRRP (it says `checker` only)" : "is defined\(suggest(reference.name, configuration.bfdInstances.map(\.name)))"); it is ignored"
+            )
+        }
+        instance.trackBFDs.removeAll { reference in
+            !configuration.bfdInstances.contains { $0.name == reference.name && $0.toVRRP }
+        }
     }
 
     static func centiseconds(_ duration: Duration) -> Int64 {
@@ -673,6 +683,22 @@ struct Validator {
             var server = configuration.virtualServers[index]
             checkPersistence(&server)
             checkQuorum(&server)
+            // A BFD_CHECK whose bfd_instance is missing (or says `vrrp` only) is dequeued, as keepalived does.
+            for real in server.realServers.indices {
+                for checker in server.realServers[real].checkers {
+                    guard case .bfd(let name) = checker.kind,
+                        !configuration.bfdInstances.contains(where: { $0.name == name && $0.toChecker })
+                    else { continue }
+                    report(
+                        .warning, .unknownReference, checker.location,
+                        "BFD_CHECK uses bfd_instance \(name), but \(configuration.bfdInstances.contains { $0.name == name } ? "it reports to VRRP only (it says `vrrp`)" : "no `bfd_instance \(name)` is defined\(suggest(name, configuration.bfdInstances.map(\.name)))"); the check is removed")
+                }
+                server.realServers[real].checkers.removeAll { checker in
+                    guard case .bfd(let name) = checker.kind else { return false }
+                    return !configuration.bfdInstances.contains { $0.name == name && $0.toChecker }
+                }
+            }
+
             configuration.virtualServers[index] = server
         }
         for server in configuration.virtualServers {
