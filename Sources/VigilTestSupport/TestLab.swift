@@ -4,7 +4,7 @@ import Foundation
 /// What lab tests need around `NetworkLab.Lab`: whether they can and must run, and where the package is.
 public enum TestLab {
     /// The tools every lab test may use; scripts/test installs them.
-    public static let tools = ["ip", "nft", "tshark", "keepalived", "vtysh"]
+    public static let tools = ["ip", "nft", "tshark", "keepalived", "vtysh", "bird"]
 
     /// Whether lab tests must run (CI sets VIGIL_REQUIRE_LAB=1): then a missing requirement fails them.
     public static let required = ProcessInfo.processInfo.environment["VIGIL_REQUIRE_LAB"] == "1"
