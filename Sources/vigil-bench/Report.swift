@@ -17,6 +17,7 @@ struct BenchReport: Codable {
     var startup: [StartupResult] = []
     var configLoad: [ConfigLoadResult] = []
     var tracking: [TrackingResult] = []
+    var bfd: [BFDResult] = []
 
     func markdown() -> String {
         var out = "# Vigil beside keepalived 2.2.7: \(date)\n\n"
@@ -129,6 +130,16 @@ struct BenchReport: Codable {
                 let seen = result.latencies.compactMap { $0 }.map { $0 * 1000 }
                 out +=
                     "| \(result.change) | \(result.implementation) | \(result.latencies.count) | \(seen.count) | \(f1(seen.median)) | \(f1(seen.percentile(95))) | \(f1(seen.max())) |\n"
+            }
+            out += "\n"
+        }
+        if !bfd.isEmpty {
+            out +=
+                "## BFD detection beside keepalived\n\nThe measured implementation on n1 runs one `bfd_instance` (`min_rx` = `min_tx` = the interval, `multiplier 3`, both started `-n -l`, each at its defaults otherwise: Vigil's BFD process at SCHED_RR 1, keepalived's at normal priority as its documentation leaves `bfd_rt_priority` unset) with keepalived 2.2.7's BFD process on n2, the same peer for both. The peer is killed (SIGKILL) after 2 s Up, at phases spread over the interval; detection is read on the wire, from the peer's last packet to n1's first packet saying Down with diagnostic 1 (Control Detection Time Expired): the detection time plus the wait for n1's next transmission. *Spurious*: n1 declared the session down while the peer ran.\n\n| interval × multiplier | detection time | implementation | kills | seen on the wire | median (ms) | max (ms) | spurious downs | seconds |\n| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+            for result in bfd {
+                let seen = result.detections.compactMap { $0 }
+                out +=
+                    "| \(format(result.intervalMs, 0)) ms × \(result.multiplier) | \(format(result.detectionTimeMs, 0)) ms | \(result.implementation) | \(result.detections.count) | \(seen.count) | \(f1(seen.median)) | \(f1(seen.max())) | \(result.spuriousDowns) | \(format(result.seconds, 0)) |\n"
             }
             out += "\n"
         }

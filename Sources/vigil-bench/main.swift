@@ -10,9 +10,9 @@ struct Bench: ParsableCommand {
 
     @Option(
         help:
-            "Sections to run, comma-separated: takeover, jitter, scale, startup, config, flood, checkers, checkers-vm, tracking, loss (loss is not in the default run: it takes --loss-seconds)."
+            "Sections to run, comma-separated: takeover, jitter, scale, startup, config, flood, checkers, checkers-vm, tracking, bfd, loss (loss is not in the default run: it takes --loss-seconds)."
     )
-    var only = "takeover,jitter,scale,startup,config,flood,checkers,checkers-vm,tracking"
+    var only = "takeover,jitter,scale,startup,config,flood,checkers,checkers-vm,tracking,bfd"
 
     @Option(help: "Seconds the advert-loss measurement lasts (both implementations at once).")
     var lossSeconds = 300
@@ -110,6 +110,17 @@ struct Bench: ParsableCommand {
             for implementation in Implementation.allCases {
                 log("tracking \(implementation): file writes, process exits and starts")
                 report.tracking += try measureTracking(implementation, trials: 10, vigil: vigil)
+            }
+        }
+        if sections.contains("bfd") {
+            // keepalived's smallest interval (1 ms) and FRR's (10 ms), multiplier 3; the implementations alternate.
+            for interval in ["1", "10"] {
+                for implementation in Implementation.allCases {
+                    log("bfd \(implementation) \(interval) ms x 3, peer keepalived's BFD, \(max(5, trials / 2)) kills")
+                    report.bfd.append(
+                        try measureBFD(
+                            implementation, interval: interval, multiplier: 3, trials: max(5, trials / 2), vigil: vigil))
+                }
             }
         }
         if sections.contains("loss") {
