@@ -53,7 +53,9 @@ struct BFDPlannerTests {
         var planner = BFDPlanner(seed: 1)
         let actions = planner.configure(Self.instances(Self.text), now: .zero)
         #expect(actions.contains(.openSession(name: "r1", family: .ipv4, source: IPAddress("198.51.100.1"), ttl: 255)))
-        #expect(actions.contains(.openSession(name: "r2", family: .ipv6, source: nil, ttl: 64)), "IPv6: hop limit 64")
+        #expect(
+            actions.contains(.openSession(name: "r2", family: .ipv6, source: nil, ttl: 255)),
+            "IPv6: sent with hop limit 255 (RFC 5881), received with at least 64 (keepalived)")
         let first = Self.sent(actions, to: "198.51.100.3")
         #expect(first.count == 1 && first[0].state == .down && first[0].yourDiscriminator == 0)
         #expect(first[0].desiredMinTX == 1_000_000, "idle_tx while not Up")
@@ -138,7 +140,7 @@ struct BFDPlannerTests {
         #expect(!actions.contains(.closeSession(name: "r1")))
         #expect(Self.events(actions).allSatisfy { $0.name == "r2" }, "r1 is not published again: it did not change")
         #expect(actions.contains(.closeSession(name: "r2")), "a new neighbour is a new session")
-        #expect(actions.contains(.openSession(name: "r2", family: .ipv6, source: nil, ttl: 64)))
+        #expect(actions.contains(.openSession(name: "r2", family: .ipv6, source: nil, ttl: 255)))
         let removed = planner.configure([], now: MonotonicTime(.milliseconds(3)))
         #expect(removed.contains(.closeSession(name: "r1")) && removed.contains(.closeSession(name: "r2")))
         #expect(Self.sent(removed, to: "198.51.100.3").isEmpty, "nothing sent on removal: the peer times out (keepalived)")

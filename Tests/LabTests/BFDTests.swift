@@ -45,10 +45,12 @@ struct BFDTests {
     }
 
     /// What bfdd says of its peer: "up", "down", "init".
-    static func bfddStatus(_ lab: VRRPLab) -> String? {
+    static func bfddStatus(_ lab: VRRPLab) -> String? { bfddStatus(lab.lab) }
+
+    static func bfddStatus(_ lab: Lab) -> String? {
         guard
             let output = try? Command.run([
-                "vtysh", "--vty_socket", lab.lab.path("frr"), "-c", "show bfd peers json",
+                "vtysh", "--vty_socket", lab.path("frr"), "-c", "show bfd peers json",
             ]).output,
             let data = output.data(using: .utf8),
             let peers = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]]
@@ -244,15 +246,54 @@ struct BFDTests {
 
                 """)
         let both: Set = ["198.51.100.11:80", "198.51.100.12:80"]
-        #expect(Lab.wait(timeout: .seconds(8)) { lab.destinations() == both } != nil, "\(lab.log)\n\(lab.ruleset)")
+        // bfdd, just started, answers the first packet and may then take a moment before its session runs: wait
+        // until it says up itself, and then for the Poll Sequence from its idle 1 s to 10 ms.
+        #expect(
+            Lab.wait(timeout: .seconds(10)) { Self.bfddStatus(lab.lab) == "up" && lab.destinations() == both } != nil,
+            "\(lab.log)\n\(lab.ruleset)")
+        sleep(1)
         bfdd.stop(signal: SIGKILL, timeout: .seconds(5))
         // Detection 30 ms, then one nft transaction: within a second on a loaded machine.
         let out = Lab.wait(timeout: .seconds(3)) { lab.destinations() == ["198.51.100.12:80"] }
-        #expect(out != nil && out! < .seconds(1), "\(String(describing: out))\n\(lab.log)\n\(lab.ruleset)")
+        if let pid = try? String(contentsOfFile: lab.lab.path("lb-run/bfd.pid"), encoding: .utf8) {
+            kill(Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines))!, SIGUSR1)
+            usleep(300_000)
+        }
+        let dump = (try? String(contentsOfFile: lab.lab.path("lb-run/vigil_bfd.data"), encoding: .utf8)) ?? ""
+        #expect(out != nil && out! < .seconds(1), "\(String(describing: out))\n\(lab.log)\n\(dump)\n\(bfdd.log)")
         #expect(lab.log.contains("BFD check of [rs1] RS(198.51.100.11:80) is DOWN"), "\(lab.log)")
         bfdd = try Self.startBFDD(lab.lab, namespace: lab.servers["rs1"]!, peer: "198.51.100.1", local: "198.51.100.11")
         defer { bfdd.stop(signal: SIGKILL, timeout: .seconds(5)) }
         #expect(Lab.wait(timeout: .seconds(8)) { lab.destinations() == both } != nil, "\(lab.log)")
         #expect(lab.log.contains("BFD check of [rs1] RS(198.51.100.11:80) is UP"), "\(lab.log)")
+    }
+
+    @Test("an IPv6 session with FRR's bfdd: up with hop limit 255 on the wire (RFC 5881), and the tracking master goes FAULT when bfdd dies")
+    func ipv6() throws {
+        let lab = try VRRPLab("bfd6", nodes: 3)
+        defer { lab.close() }
+        var bfdd = try Self.startBFDD(lab.lab, namespace: lab.namespace("n3"), peer: "2001:db8::1", local: "2001:db8::3")
+        defer { bfdd.stop(signal: SIGKILL, timeout: .seconds(5)) }
+        let capture = try Capture(
+            lab: lab.lab, namespace: lab.hub, interface: "br0", filter: "udp port 3784", name: "bfd6")
+        try lab.startVigil(
+            "n1",
+            config: Self.bfdInstance(neighbor: "2001:db8::3", source: "2001:db8::1")
+                + vrrpConfig(state: "MASTER", priority: 150, extra: "    track_bfd {\n        router\n    }"))
+        #expect(
+            Lab.wait(timeout: .seconds(8)) { Self.bfddStatus(lab) == "up" } != nil,
+            "bfdd sees the IPv6 session up\n\(lab.log("n1"))\n\(bfdd.log)")
+        #expect(lab.waitForHolder("n1", of: "198.51.100.100", timeout: .seconds(8)) != nil, "\(lab.log("n1"))")
+        sleep(1)
+        bfdd.stop(signal: SIGKILL, timeout: .seconds(5))
+        #expect(
+            Lab.wait(timeout: .seconds(3)) { lab.holders("198.51.100.100").isEmpty } != nil,
+            "FAULT: the address goes\n\(lab.log("n1"))")
+        #expect(lab.log("n1").contains("(router) Entering Down state (Local diagnostic - Control Detection Time Expired"))
+        capture.stop()
+        let limits = try capture.fields(["ipv6.hlim"], filter: "bfd && ipv6.src == 2001:db8::1").compactMap { Int($0[0]) }
+        #expect(!limits.isEmpty && limits.allSatisfy { $0 == 255 }, "\(Set(limits))")
+        bfdd = try Self.startBFDD(lab.lab, namespace: lab.namespace("n3"), peer: "2001:db8::1", local: "2001:db8::3")
+        #expect(lab.waitForHolder("n1", of: "198.51.100.100", timeout: .seconds(8)) != nil, "back with the session\n\(lab.log("n1"))")
     }
 }

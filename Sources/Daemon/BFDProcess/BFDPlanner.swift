@@ -55,7 +55,7 @@ struct BFDPlanner {
             if var record = records[instance.name], record.instance.neighbor == neighbor,
                 record.instance.source == instance.source
             {
-                let ttlChanged = record.instance.effectiveTTL != instance.effectiveTTL
+                let ttlChanged = record.instance.sendTTL != instance.sendTTL
                 record.instance = instance
                 let sessionActions = record.session.update(Self.parameters(instance), now: now)
                 records[instance.name] = record
@@ -64,7 +64,7 @@ struct BFDPlanner {
                     actions.append(
                         .openSession(
                             name: instance.name, family: neighbor.family, source: instance.source,
-                            ttl: instance.effectiveTTL))
+                            ttl: instance.sendTTL))
                 }
                 actions += apply(sessionActions, to: instance.name, now: now)
                 continue
@@ -78,7 +78,7 @@ struct BFDPlanner {
             records[instance.name] = Record(instance: instance, session: session)
             actions.append(
                 .openSession(
-                    name: instance.name, family: neighbor.family, source: instance.source, ttl: instance.effectiveTTL))
+                    name: instance.name, family: neighbor.family, source: instance.source, ttl: instance.sendTTL))
             actions.append(.publish(BFDEvent(name: instance.name, up: false)))
             actions += apply(starting, to: instance.name, now: now)
         }

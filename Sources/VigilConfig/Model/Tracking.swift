@@ -98,7 +98,7 @@ public struct BFDInstance: Hashable, Sendable {
     public var idleTX: Duration = .seconds(1)
     public var multiplier = 5
     public var passive = false
-    /// `ttl`/`hoplimit`: what is sent (default 255 over IPv4, 64 over IPv6, as keepalived).
+    /// `ttl`/`hoplimit`: what is sent and what packets must arrive with (less `max_hops`).
     public var ttl: Int?
     /// `max_hops`: how far below `ttl` a received TTL may be (255: not checked).
     public var maxHops = 0
@@ -114,5 +114,12 @@ public struct BFDInstance: Hashable, Sendable {
         self.location = location
     }
 
+    /// The TTL packets must arrive with, less `max_hops`: `ttl`, else keepalived's defaults (255 over IPv4, 64
+    /// over IPv6).
     public var effectiveTTL: Int { ttl ?? (neighbor?.family == .ipv6 ? 64 : 255) }
+
+    /// The TTL or hop limit packets leave with: `ttl`, else 255 over both families, as RFC 5881 requires of an
+    /// unauthenticated session (keepalived sends 64 over IPv6, which FRR's bfdd and any RFC 5881 peer drop; 255
+    /// still passes keepalived's own check).
+    public var sendTTL: Int { ttl ?? 255 }
 }

@@ -658,7 +658,7 @@ public enum KeywordInventory {
                 ("idle_tx", .works("BFD.Session: Desired Min TX Interval while not Up")),
                 ("multiplier", .works("BFD.Session: Detect Mult")),
                 ("passive", .works("BFD.Session: silent until the peer speaks")),
-                ("ttl", .works("BFDSocket: IP_TTL / IPV6_UNICAST_HOPS, and the TTL packets must arrive with")),
+                ("ttl", .works("BFDSocket: IP_TTL / IPV6_UNICAST_HOPS, and the TTL packets must arrive with (unset: 255 sent over both families, as RFC 5881 asks; keepalived sends 64 over IPv6)")),
                 ("max_hops", .works("BFDPlanner: how far below `ttl` a received TTL may be (255: not checked)")),
                 ("weight", .works("VRRPPlanner: the default weight of `track_bfd`")),
                 ("vrrp", .works("BFDService: only the VRRP process hears this instance")),
