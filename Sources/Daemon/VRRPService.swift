@@ -358,23 +358,30 @@ public final class VRRPService {
         io.receive(key) { datagram in perform(planner.received(datagram, on: key, now: now)) }
     }
 
+    /// Everything the monitor has waiting goes to the planner as one batch: the kernel sends one message per
+    /// address, and 500 addresses added at start-up must cost one pass over the routers, not 500.
     func monitorReadable() {
-        while true {
+        var batch = [NetlinkMessage.Event]()
+        while batch.count < 4096 {
             let events: [NetlinkMessage.Event]
             do {
                 events = try monitor.receive()
             } catch {
                 if error.errno == ENOBUFS {
-                    // Events were lost: read the whole picture again.
+                    // Events were lost: read the whole picture again (it supersedes what was read so far).
+                    batch.removeAll()
                     let dump = ((try? netlink.dump(links: true)) ?? []) + ((try? netlink.dump(links: false)) ?? [])
                     perform(planner.interfacesReplaced(dump, forwarding: Self.forwarding(dump), now: now))
                     continue
                 }
-                return
+                break
             }
-            if events.isEmpty { return }
-            perform(planner.interfacesChanged(events, forwarding: Self.forwarding(events), now: now))
+            if events.isEmpty { break }
+            batch += events
         }
+        guard !batch.isEmpty else { return }
+        perform(planner.interfacesChanged(batch, forwarding: Self.forwarding(batch), now: now))
+        // More may be waiting beyond the batch's bound: the loop calls again while the socket is readable.
     }
 
     /// The IPv6 forwarding setting (the NA Router flag) of each link in `events`, read when a link shows up or

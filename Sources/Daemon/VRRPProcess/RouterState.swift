@@ -74,6 +74,7 @@ struct RouterState {
         policy = Self.policy(instance)
         (destinations, configuredSource) = Self.endpoints(instance, global)
         authenticationKey = Self.authenticationKey(policy, instance)
+        trackedEntryInterfaces = Self.trackedEntryInterfaces(instance)
     }
 
     /// A reload matched this router to `new` (same VRID, family, interface and source): the new settings apply,
@@ -85,6 +86,7 @@ struct RouterState {
         policy = Self.policy(new)
         (destinations, configuredSource) = Self.endpoints(new, global)
         authenticationKey = Self.authenticationKey(policy, new)
+        trackedEntryInterfaces = Self.trackedEntryInterfaces(new)
         return router.reconfigure(Self.settings(new, global), now: now)
     }
 
@@ -198,8 +200,11 @@ struct RouterState {
     }
 
     /// The other interfaces this router's addresses, routes and rules use, which it tracks (keepalived's rule:
-    /// one of them down or missing faults the router; `no_track` opts out), each with what uses it.
-    var trackedEntryInterfaces: [(name: String, what: String)] {
+    /// one of them down or missing faults the router; `no_track` opts out), each with what uses it. Kept, not
+    /// computed at every fault refresh.
+    private(set) var trackedEntryInterfaces: [(name: String, what: String)] = []
+
+    static func trackedEntryInterfaces(_ instance: VRRPInstance) -> [(name: String, what: String)] {
         var found = [(name: String, what: String)]()
         func add(_ name: String?, _ what: String) {
             guard let name, name != instance.interface, !found.contains(where: { $0.name == name }) else { return }

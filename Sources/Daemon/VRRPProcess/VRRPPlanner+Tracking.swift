@@ -213,9 +213,8 @@ extension VRRPPlanner {
         guard changed || wasUnknown else { return [] }
         var actions = [Action.log(.info, "VRRP_Script(\(name)) \(state.health.status == .good ? "succeeded" : detail)")]
         actions += refreshTrackers(kind: .script, name: name, now: now)
-        for index in routers.indices where !routers[index].started && !waitsForScripts(routers[index]) {
-            actions += startRouter(index, now: now)
-        }
+        actions += startRouters(
+            routers.indices.filter { !routers[$0].started && !waitsForScripts(routers[$0]) }, now: now)
         return actions
     }
 
@@ -372,17 +371,30 @@ extension VRRPPlanner {
     /// changed.
     mutating func refreshFaults(now: MonotonicTime) -> [Action] {
         for index in routers.indices {
-            if let address = cachedSource(for: index) { routers[index].router.primaryAddress = address }
-            routers[index].individualFault = linkFault(routers[index]) ?? routers[index].trackerFault
+            let source = cachedSource(for: index)
+            if let source { routers[index].router.primaryAddress = source }
+            routers[index].individualFault = linkFault(at: index, source: source) ?? routers[index].trackerFault
+        }
+        // Each group's members in FAULT on their own, in the group's order: one pass, not one per member.
+        var faultedMembers = [String: [(id: RouterID, name: String)]]()
+        if !groups.isEmpty {
+            var positions = [RouterID: Int]()
+            for index in routers.indices { positions[routers[index].id] = index }
+            for group in groups {
+                faultedMembers[group.config.name] = group.members.compactMap { id in
+                    guard let index = positions[id], routers[index].individualFault != nil else { return nil }
+                    return (id, routers[index].name)
+                }
+            }
         }
         var actions = [Action]()
         for index in routers.indices where routers[index].started {
             var reason = routers[index].individualFault
-            if reason == nil, let name = routers[index].group, let group = groups.first(where: { $0.config.name == name }) {
-                let faulted = group.members.compactMap { self.router($0) }.first {
-                    $0.id != routers[index].id && $0.individualFault != nil
+            if reason == nil, let name = routers[index].group, let faulted = faultedMembers[name] {
+                let own = routers[index].id
+                if let other = faulted.first(where: { $0.id != own }) {
+                    reason = "sync group \(name): \(other.name) is in FAULT"
                 }
-                if let faulted { reason = "sync group \(name): \(faulted.name) is in FAULT" }
             }
             if (reason != nil) != routers[index].router.isFaulted {
                 actions += run(routers[index].router.setFault(reason, now: now), index, now: now)
