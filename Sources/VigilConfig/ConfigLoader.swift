@@ -56,15 +56,24 @@ public enum ConfigLoader {
         return preprocessor
     }
 
-    private static func finish(_ lines: [LogicalLine], _ preprocessing: [Diagnostic], _ options: Options) -> Result {
-        let (statements, parsing) = Parser.parse(lines)
-        let (built, building) = ConfigurationBuilder.build(
-            statements, routingNames: RoutingNames(fileSystem: options.fileSystem))
-        let (configuration, validation) = Validator.validate(built, environment: options.environment)
-        let all = preprocessing + parsing + building + validation
+    /// Each stage's input is let go once the next stage has what it needs: each top-level statement is built as
+    /// soon as it is parsed and then dropped, and the lines go once parsed, so that a large file's peak is not
+    /// every stage's form of it at once.
+    private static func finish(_ lines: consuming [LogicalLine], _ preprocessing: [Diagnostic], _ options: Options)
+        -> Result
+    {
         // Files in the order they were read, then line and column; diagnostics at one place keep their order.
         var fileRank = [String: Int]()
-        for line in lines where fileRank[line.location.file] == nil { fileRank[line.location.file] = fileRank.count }
+        for index in lines.indices where fileRank[lines[index].location.file] == nil {
+            fileRank[lines[index].location.file] = fileRank.count
+        }
+        var builder = ConfigurationBuilder(routingNames: RoutingNames(fileSystem: options.fileSystem))
+        let parsing = Parser.parse(lines) { builder.buildTopLevel([$0]) }
+        _ = consume lines
+        let (built, building) = (builder.configuration, builder.diagnostics)
+        _ = consume builder
+        let (configuration, validation) = Validator.validate(built, environment: options.environment)
+        let all = preprocessing + parsing + building + validation
         for diagnostic in all where fileRank[diagnostic.location.file] == nil {
             fileRank[diagnostic.location.file] = fileRank.count
         }

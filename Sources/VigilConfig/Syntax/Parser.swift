@@ -19,9 +19,27 @@ public struct Parser {
     }
 
     public static func parse(_ lines: [LogicalLine]) -> (statements: [Statement], diagnostics: [Diagnostic]) {
+        var statements = [Statement]()
+        let diagnostics = parse(lines) { statements.append($0) }
+        return (statements, diagnostics)
+    }
+
+    /// Hands each top-level statement to `each` as soon as it is complete (the next top-level statement began, so
+    /// no `{` can still join it), so that a caller can build it and let it go: a large file's statement tree is
+    /// never whole in memory.
+    public static func parse(_ lines: [LogicalLine], each: (Statement) -> Void) -> [Diagnostic] {
         var parser = Parser()
-        for line in lines { LineLexer.lex(line, into: &parser) }
-        return parser.finish()
+        for line in lines {
+            LineLexer.lex(line, into: &parser)
+            if parser.top.count > 1 {
+                let complete = parser.top.dropLast()
+                parser.top.removeFirst(complete.count)
+                complete.forEach(each)
+            }
+        }
+        let (rest, diagnostics) = parser.finish()
+        rest.forEach(each)
+        return diagnostics
     }
 
     mutating func report(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }

@@ -9,7 +9,7 @@ struct Validator {
     var vrrpInterfaceMissing = false
 
     static func validate(
-        _ configuration: Configuration, environment: any ValidationEnvironment
+        _ configuration: consuming Configuration, environment: any ValidationEnvironment
     ) -> (
         Configuration, [Diagnostic]
     ) {
