@@ -37,16 +37,19 @@ public enum ConfigLoader {
     }
 
     public static func load(path: String, options: Options) -> Result {
-        let (lines, preprocessing) = Preprocessor.run(path: path, options: preprocessorOptions(options))
+        let stream = StreamingBuild(routingNames: RoutingNames(fileSystem: options.fileSystem))
+        let preprocessing = Preprocessor.run(path: path, options: preprocessorOptions(options), into: stream)
         if preprocessing.contains(where: { $0.severity == .fatal }) {
             return Result(configuration: Configuration(), diagnostics: preprocessing)
         }
-        return finish(lines, preprocessing, options)
+        return finish(stream, preprocessing, options)
     }
 
     public static func load(text: String, name: String = "keepalived.conf", options: Options) -> Result {
-        let (lines, preprocessing) = Preprocessor.run(text: text, name: name, options: preprocessorOptions(options))
-        return finish(lines, preprocessing, options)
+        let stream = StreamingBuild(routingNames: RoutingNames(fileSystem: options.fileSystem))
+        let preprocessing = Preprocessor.run(
+            text: text, name: name, options: preprocessorOptions(options), into: stream)
+        return finish(stream, preprocessing, options)
     }
 
     private static func preprocessorOptions(_ options: Options) -> Preprocessor.Options {
@@ -56,22 +59,29 @@ public enum ConfigLoader {
         return preprocessor
     }
 
-    /// Each stage's input is let go once the next stage has what it needs: each top-level statement is built as
-    /// soon as it is parsed and then dropped, and the lines go once parsed, so that a large file's peak is not
-    /// every stage's form of it at once.
-    private static func finish(_ lines: consuming [LogicalLine], _ preprocessing: [Diagnostic], _ options: Options)
-        -> Result
-    {
-        // Files in the order they were read, then line and column; diagnostics at one place keep their order.
+    /// The file goes through every stage a line and a statement at a time: each logical line is lexed as the
+    /// preprocessor makes it, and each top-level statement is built as soon as it is complete and then let go, so a
+    /// large file's lines and statement tree are never whole in memory; only the model is.
+    final class StreamingBuild: LogicalLineConsumer {
+        var parser = Parser()
+        var builder: ConfigurationBuilder
+        /// Files in the order they were read, for sorting the diagnostics.
         var fileRank = [String: Int]()
-        for index in lines.indices where fileRank[lines[index].location.file] == nil {
-            fileRank[lines[index].location.file] = fileRank.count
+
+        init(routingNames: RoutingNames) { builder = ConfigurationBuilder(routingNames: routingNames) }
+
+        func take(_ line: LogicalLine) {
+            if fileRank[line.location.file] == nil { fileRank[line.location.file] = fileRank.count }
+            parser.feed(line) { builder.buildTopLevel([$0]) }
         }
-        var builder = ConfigurationBuilder(routingNames: RoutingNames(fileSystem: options.fileSystem))
-        let parsing = Parser.parse(lines) { builder.buildTopLevel([$0]) }
-        _ = consume lines
-        let (built, building) = (builder.configuration, builder.diagnostics)
-        _ = consume builder
+    }
+
+    private static func finish(_ stream: StreamingBuild, _ preprocessing: [Diagnostic], _ options: Options) -> Result {
+        let parsing = stream.parser.end { stream.builder.buildTopLevel([$0]) }
+        var fileRank = stream.fileRank
+        let built = stream.builder.configuration
+        let building = stream.builder.diagnostics
+        stream.builder.configuration = Configuration()
         let (configuration, validation) = Validator.validate(built, environment: options.environment)
         let all = preprocessing + parsing + building + validation
         for diagnostic in all where fileRank[diagnostic.location.file] == nil {

@@ -29,15 +29,24 @@ public struct Parser {
     /// never whole in memory.
     public static func parse(_ lines: [LogicalLine], each: (Statement) -> Void) -> [Diagnostic] {
         var parser = Parser()
-        for line in lines {
-            LineLexer.lex(line, into: &parser)
-            if parser.top.count > 1 {
-                let complete = parser.top.dropLast()
-                parser.top.removeFirst(complete.count)
-                complete.forEach(each)
-            }
+        for line in lines { parser.feed(line, each: each) }
+        return parser.end(each: each)
+    }
+
+    /// One line in; the top-level statements it completed out.
+    mutating func feed(_ line: LogicalLine, each: (Statement) -> Void) {
+        LineLexer.lex(line, into: &self)
+        if top.count > 1 {
+            let complete = top.dropLast()
+            top.removeFirst(complete.count)
+            complete.forEach(each)
         }
-        let (rest, diagnostics) = parser.finish()
+    }
+
+    /// The input ended: unclosed blocks are reported, the last statements go out, and the diagnostics.
+    mutating func end(each: (Statement) -> Void) -> [Diagnostic] {
+        let (rest, diagnostics) = finish()
+        top = []
         rest.forEach(each)
         return diagnostics
     }

@@ -5,6 +5,11 @@
 /// Order for each line, as keepalived does it: strip the comment; keep or drop an `@ID` line; store a `$NAME=`
 /// definition; unroll a `~SEQ`/`~LST` line; substitute parameters (and repeat these steps if the result needs it);
 /// finally open an `include`.
+/// Takes logical lines as the preprocessor makes them.
+public protocol LogicalLineConsumer: AnyObject {
+    func take(_ line: LogicalLine)
+}
+
 public struct Preprocessor {
     public struct Options: Sendable {
         /// The `@ID` every conditional line is tested against (`-i`; keepalived's default is the host name up to
@@ -37,6 +42,8 @@ public struct Preprocessor {
     private var definitions: [String: [UInt8]] = [:]
     private var random: SplitMix64
     private var lines: [LogicalLine] = []
+    /// Where lines go as they are made, when the caller streams them (`run(path:options:into:)`); else `lines`.
+    private var consumer: (any LogicalLineConsumer)?
     private var diagnostics: [Diagnostic] = []
     /// Canonical paths of the files being read, outermost first, to refuse include loops.
     private var includeStack: [String] = []
@@ -55,6 +62,31 @@ public struct Preprocessor {
         var preprocessor = Preprocessor(options: options)
         preprocessor.readMain(path)
         return (preprocessor.lines, preprocessor.diagnostics)
+    }
+
+    /// Reads `path` and everything it includes, handing each logical line to `consumer` as soon as it is made: the
+    /// lines of a large file are never all in memory.
+    public static func run(path: String, options: Options, into consumer: any LogicalLineConsumer) -> [Diagnostic] {
+        var preprocessor = Preprocessor(options: options)
+        preprocessor.consumer = consumer
+        preprocessor.readMain(path)
+        return preprocessor.diagnostics
+    }
+
+    /// As `run(text:name:options:)`, streaming the lines to `consumer`.
+    public static func run(
+        text: String, name: String, options: Options, into consumer: any LogicalLineConsumer
+    ) -> [Diagnostic] {
+        var preprocessor = Preprocessor(options: options)
+        preprocessor.consumer = consumer
+        preprocessor.currentDirectory = options.fileSystem.currentDirectory()
+        preprocessor.read(bytes: Array(text.utf8), file: name)
+        preprocessor.finishDefinition()
+        return preprocessor.diagnostics
+    }
+
+    private mutating func emit(_ line: LogicalLine) {
+        if let consumer { consumer.take(line) } else { lines.append(line) }
     }
 
     /// Preprocesses text that did not come from a file (tests, `vigil -t -` on standard input).
@@ -122,7 +154,7 @@ public struct Preprocessor {
                 if !plain.isEmpty {
                     let location = SourceLocation(
                         fileID: fileID, line: lineNumber, column: 1 + plain.startIndex - start)
-                    lines.append(LogicalLine(bytes: plain, location: location))
+                    emit(LogicalLine(bytes: plain, location: location))
                 }
                 start = end + 1
                 continue
@@ -216,7 +248,7 @@ public struct Preprocessor {
             include(pattern, strict: strict || options.allIncludesRequired, location)
             return
         }
-        lines.append(LogicalLine(bytes: text, location: location))
+        emit(LogicalLine(bytes: text, location: location))
     }
 
     // MARK: - Comments
