@@ -29,15 +29,7 @@ public final class ControlSocket {
             socket(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         }
         descriptor = FileDescriptor(fd)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let name = Array(path.utf8)
-        guard name.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw SystemError("control socket path too long: \(path)", errno: ENAMETOOLONG)
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in name.enumerated() { raw[index] = byte }
-        }
+        var address = try LocalMessages.socketAddress(path)
         // Owner-only from the start: the socket file is created under this umask.
         let previous = umask(0o177)
         defer { umask(previous) }
@@ -75,15 +67,7 @@ public final class ControlSocket {
             socket(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         }
         let descriptor = FileDescriptor(fd)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let name = Array(path.utf8)
-        guard name.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw SystemError("path too long: \(path)", errno: ENAMETOOLONG)
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in name.enumerated() { raw[index] = byte }
-        }
+        var address = try LocalMessages.socketAddress(path)
         _ = try system("connect(\(path))") {
             withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {

@@ -76,7 +76,8 @@ public enum LocalMessages {
         return FileDescriptor(fd)
     }
 
-    private static func socketAddress(_ path: String) throws(SystemError) -> sockaddr_un {
+    /// A Unix socket address for `path` (the control sockets use it too).
+    static func socketAddress(_ path: String) throws(SystemError) -> sockaddr_un {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let name = Array(path.utf8)

@@ -184,52 +184,7 @@ public final class VRRPSocket: @unchecked Sendable {
     }
 
     private func receiveOne() -> Datagram? {
-        let fd = descriptor.rawValue
-        var source = sockaddr_storage()
-        var hopLimit: Int?
-        var destination: IPAddress?
-        let length: Int = buffer.withUnsafeMutableBytes { raw in
-            control.withUnsafeMutableBytes { controlRaw in
-                withUnsafeMutablePointer(to: &source) { sourcePointer in
-                    var vector = iovec(iov_base: raw.baseAddress, iov_len: raw.count)
-                    return withUnsafeMutablePointer(to: &vector) { vectorPointer in
-                        var message = msghdr()
-                        message.msg_name = UnsafeMutableRawPointer(sourcePointer)
-                        message.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
-                        message.msg_iov = vectorPointer
-                        message.msg_iovlen = 1
-                        message.msg_control = controlRaw.baseAddress
-                        message.msg_controllen = controlRaw.count
-                        var received = recvmsg(fd, &message, Int32(MSG_DONTWAIT))
-                        while received < 0 && vigil_errno() == EINTR {
-                            received = recvmsg(fd, &message, Int32(MSG_DONTWAIT))
-                        }
-                        guard received >= 0, message.msg_flags & Int32(MSG_TRUNC) == 0 else { return -1 }
-                        var header = vigil_cmsg_firsthdr(&message)
-                        while let current = header {
-                            if current.pointee.cmsg_level == Int32(IPPROTO_IPV6) {
-                                if current.pointee.cmsg_type == IPV6_HOPLIMIT {
-                                    hopLimit = Int(
-                                        vigil_cmsg_data(current).withMemoryRebound(to: Int32.self, capacity: 1) {
-                                            $0.pointee
-                                        })
-                                } else if current.pointee.cmsg_type == IPV6_PKTINFO {
-                                    let info = vigil_cmsg_data(current).withMemoryRebound(
-                                        to: vigil_in6_pktinfo.self, capacity: 1
-                                    ) { $0.pointee }
-                                    destination = withUnsafeBytes(of: info.ipi6_addr) { IPAddress(bytes: $0) }
-                                }
-                            }
-                            header = vigil_cmsg_nxthdr(&message, current)
-                        }
-                        return received
-                    }
-                }
-            }
-        }
-        guard length >= 0 else { return nil }
-        guard let sender = Self.address(of: source) else { return nil }
-        return Datagram(bytes: buffer[0..<length], source: sender, destination: destination, hopLimit: hopLimit)
+        receiveDatagram(descriptor.rawValue, buffer: &buffer, control: &control)
     }
 
     static func address(of storage: sockaddr_storage) -> IPAddress? {
