@@ -198,15 +198,7 @@ public final class BFDService {
             let result = loadConfiguration()
             loop.post {
                 let service = service.value
-                guard !result.hasErrors || !result.configuration.bfdInstances.isEmpty else {
-                    service.logger.error("the configuration has errors; BFD keeps the sessions it runs")
-                    return
-                }
-                service.logger.info("Reloading")
-                service.configuration = result.configuration
-                service.perform(service.planner.configure(result.configuration.bfdInstances, now: service.now))
-                // The followers learn which sessions they follow now.
-                service.publish(service.planner.snapshot)
+                service.perform(service.planner.configurationLoaded(result, now: service.now))
             }
         }
     }

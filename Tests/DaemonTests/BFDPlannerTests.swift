@@ -146,6 +146,22 @@ struct BFDPlannerTests {
         #expect(Self.sent(removed, to: "198.51.100.3").isEmpty, "nothing sent on removal: the peer times out (keepalived)")
     }
 
+    @Test("a reload with errors is refused and the sessions run on; a good one moves them and tells the followers everything again")
+    func reloadRefused() {
+        var planner = BFDPlanner(seed: 1)
+        _ = planner.configure(Self.instances(Self.text), now: .zero)
+        let broken = ConfigLoader.load(
+            text: Self.text + "vrrp_instance X {\n    virtual_router_id 300\n}\n",
+            options: ConfigLoader.Options(configID: "test"))
+        let refused = planner.configurationLoaded(broken, now: .zero)
+        #expect(refused.contains { if case .log(.error, let text) = $0 { text.hasPrefix("Reload refused") } else { false } })
+        #expect(!refused.contains { if case .closeSession = $0 { true } else { false } })
+        let good = ConfigLoader.load(text: "bfd_instance r1 {\n    neighbor_ip 198.51.100.3\n}\n", options: ConfigLoader.Options(configID: "test"))
+        let moved = planner.configurationLoaded(good, now: .zero)
+        #expect(moved.contains(.closeSession(name: "r2")))
+        #expect(Self.events(moved).contains(BFDEvent(name: "r1", up: false)), "the followers hear every session again")
+    }
+
     @Test("events cross the process boundary as lines")
     func eventLines() {
         let events = [BFDEvent(name: "a", up: true), BFDEvent(name: "b", up: false)]

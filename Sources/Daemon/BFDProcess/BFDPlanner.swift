@@ -85,6 +85,27 @@ struct BFDPlanner {
         return actions
     }
 
+    /// A reload read the file again: refused, as the VRRP process refuses it, when the file has errors (the
+    /// sessions run on); otherwise the sessions move to it, and every follower hears every session again (what it
+    /// follows may have changed with `vrrp` and `checker`).
+    mutating func configurationLoaded(_ result: ConfigLoader.Result, now: MonotonicTime) -> [Action] {
+        let blocking = result.diagnostics.filter {
+            $0.severity == .fatal || ($0.severity == .error && $0.code != .scriptSecurity)
+        }
+        guard blocking.isEmpty else {
+            return [
+                .log(
+                    .error,
+                    "Reload refused: the new configuration has \(blocking.count) error\(blocking.count == 1 ? "" : "s"); the BFD sessions run on"
+                )
+            ]
+        }
+        var actions: [Action] = [.log(.info, "Reloading")]
+        actions += configure(result.configuration.bfdInstances, now: now)
+        actions += snapshot.map { .publish($0) }
+        return actions
+    }
+
     static func parameters(_ instance: BFDInstance) -> Session.Parameters {
         Session.Parameters(
             desiredMinTX: instance.minTX, requiredMinRX: instance.minRX, idleTX: instance.idleTX,
