@@ -88,16 +88,6 @@ public struct Session: Sendable {
         return transmit(now: now)
     }
 
-    /// Takes the session down administratively: it says AdminDown (diagnostic 7) and stops detecting.
-    public mutating func adminDown(now: MonotonicTime) -> [Action] {
-        guard state != .adminDown else { return [] }
-        var actions = move(to: .adminDown, diagnostic: .administrativelyDown)
-        detectionDeadline = nil
-        actions += transmit(now: now)
-        nextTransmission = nil
-        return actions
-    }
-
     /// Timers due at `now`: detection time expired (the session goes Down, diagnostic 1) and the periodic packet.
     public mutating func timersFired(now: MonotonicTime) -> [Action] {
         var actions = [Action]()

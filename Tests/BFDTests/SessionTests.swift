@@ -144,11 +144,15 @@ struct Pair {
         var pair = Pair()
         pair.start()
         pair.run(until: MonotonicTime(.seconds(3)))
-        pair.deliver(pair.b.adminDown(now: pair.now), from: "b")
-        #expect(pair.b.state == .adminDown)
+        // b says AdminDown (Vigil never does: it stops silently, as keepalived), then falls silent.
+        var adminDown = pair.b.packet(final: false)
+        adminDown.state = .adminDown
+        adminDown.diagnostic = .administrativelyDown
+        pair.deliver(pair.a.received(adminDown, now: pair.now), from: "a")
         #expect(pair.a.state == .down)
         #expect(pair.a.diagnostic == .neighborSignaledSessionDown)
-        // AdminDown sends nothing more, and a stays Down (it never hears Down or Init from b).
+        // a stays Down: it never hears Down or Init from b again.
+        pair.link = false
         pair.run(until: pair.now + .seconds(5))
         #expect(pair.a.state == .down)
     }
