@@ -11,14 +11,14 @@ struct BFDTests {
     static let bfdd = "/usr/lib/frr/bfdd"
 
     /// Starts FRR's bfdd in n3 with one peer (its own pid file, vty socket and log in the lab's directory).
-    static func startBFDD(_ lab: VRRPLab, peer: String, interval: Int = 10, multiplier: Int = 3) throws -> BackgroundProcess {
+    static func startBFDD(_ lab: VRRPLab, peer: String, interval: Int = 50, multiplier: Int = 3) throws -> BackgroundProcess {
         try startBFDD(
             lab.lab, namespace: lab.namespace("n3"), peer: peer, local: "198.51.100.3", interval: interval,
             multiplier: multiplier)
     }
 
     static func startBFDD(
-        _ lab: Lab, namespace: String, peer: String, local: String, interval: Int = 10, multiplier: Int = 3
+        _ lab: Lab, namespace: String, peer: String, local: String, interval: Int = 50, multiplier: Int = 3
     ) throws -> BackgroundProcess {
         let config = """
             bfd
@@ -58,7 +58,7 @@ struct BFDTests {
         return peers.first?["status"] as? String
     }
 
-    static func bfdInstance(neighbor: String, source: String, interval: String = "10", extra: String = "") -> String {
+    static func bfdInstance(neighbor: String, source: String, interval: String = "50", extra: String = "") -> String {
         """
         bfd_instance router {
             neighbor_ip \(neighbor)
@@ -138,16 +138,17 @@ struct BFDTests {
             #expect(detected != nil, "\(daemon): n1 said Down (diagnostic 1) on the wire: \(packets.suffix(5))")
             if let detected {
                 detections[daemon] = detected
-                // Detection time 3 × 10 ms, then n1's next packet within one 10 ms interval; 30 ms for scheduling
-                // and capture on a loaded host.
-                #expect(detected <= 0.070, "\(daemon): detected after \(detected) s")
-                #expect(detected >= 0.020, "\(daemon): not before the detection time: \(detected) s")
+                // Detection time 3 × 50 ms, then n1's next packet within one 50 ms interval; 50 ms for scheduling
+                // and capture on a loaded host. (At 10 ms × 3 both ends flapped under CI's load: a 30 ms detection
+                // time is shorter than a busy two-core VM's scheduling gaps, for FRR's bfdd and for Vigil.)
+                #expect(detected <= 0.250, "\(daemon): detected after \(detected) s")
+                #expect(detected >= 0.120, "\(daemon): not before the detection time: \(detected) s")
             }
             lab.stop("n1")
             lab.stop("n2")
             bfdd.stop(signal: SIGKILL, timeout: .seconds(5))
         }
-        print("BFD detection, router killed, 10 ms × 3: " + detections.sorted { $0.key > $1.key }.map { "\($0.key) \(Int($0.value * 1000)) ms" }.joined(separator: ", "))
+        print("BFD detection, router killed, 50 ms × 3: " + detections.sorted { $0.key > $1.key }.map { "\($0.key) \(Int($0.value * 1000)) ms" }.joined(separator: ", "))
     }
 
     @Test("keepalived's BFD process as the peer: a weighted track_bfd moves the priority on the wire, a reload with new intervals keeps the session up (Poll Sequence), and an unmatched or mangled packet is dropped and counted")
@@ -169,18 +170,18 @@ struct BFDTests {
         try lab.startVigil("n2", config: vrrpConfig(priority: 100))
         let capture = try Capture(
             lab: lab.lab, namespace: lab.hub, interface: "br0", filter: "udp port 3784 or vrrp", name: "bfd-ka")
-        try lab.startVigil("n1", config: master("10"))
+        try lab.startVigil("n1", config: master("50"))
         #expect(
             Lab.wait(timeout: .seconds(8)) { keepalived.log.contains("(router) Entering Up state") } != nil,
             "keepalived's session comes up\n\(keepalived.log)\n\(lab.log("n1"))")
         #expect(lab.waitForHolder("n1", of: "198.51.100.100", timeout: .seconds(8)) != nil, "\(lab.log("n1"))")
         // Reload with slower intervals: both ends agree through a Poll Sequence; nobody goes down.
-        _ = try lab.lab.write("n1-vigil.conf", master("20"))
+        _ = try lab.lab.write("n1-vigil.conf", master("100"))
         let pid = try String(contentsOfFile: lab.lab.path("n1-run/vigil.pid"), encoding: .utf8)
         kill(Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines))!, SIGHUP)
         sleep(3)
         #expect(!keepalived.log.contains("Entering Down state"), "the reload keeps the session\n\(keepalived.log)")
-        #expect(keepalived.log.contains("Detection time is 60000 us"), "keepalived learnt n1's new 20 ms\n\(keepalived.log)")
+        #expect(keepalived.log.contains("Detection time is 300000 us"), "keepalived learnt n1's new 100 ms\n\(keepalived.log)")
         // A mangled packet (version 2), one for no session, and one from a router's hop away (TTL 254, RFC 5881's
         // GTSM): dropped and counted, the session stays up.
         let n3 = lab.namespace("n3")
@@ -227,8 +228,8 @@ struct BFDTests {
                 bfd_instance rs1 {
                     neighbor_ip 198.51.100.11
                     source_ip 198.51.100.1
-                    min_rx 10
-                    min_tx 10
+                    min_rx 50
+                    min_tx 50
                     multiplier 3
                 }
                 virtual_server \(BalancerLab.vip) 80 {
@@ -247,13 +248,13 @@ struct BFDTests {
                 """)
         let both: Set = ["198.51.100.11:80", "198.51.100.12:80"]
         // bfdd, just started, answers the first packet and may then take a moment before its session runs: wait
-        // until it says up itself, and then for the Poll Sequence from its idle 1 s to 10 ms.
+        // until it says up itself, and then for the Poll Sequence from its idle 1 s to 50 ms.
         #expect(
             Lab.wait(timeout: .seconds(10)) { Self.bfddStatus(lab.lab) == "up" && lab.destinations() == both } != nil,
             "\(lab.log)\n\(lab.ruleset)")
         sleep(1)
         bfdd.stop(signal: SIGKILL, timeout: .seconds(5))
-        // Detection 30 ms, then one nft transaction: within a second on a loaded machine.
+        // Detection 150 ms, then one nft transaction: within a second on a loaded machine.
         let out = Lab.wait(timeout: .seconds(3)) { lab.destinations() == ["198.51.100.12:80"] }
         if let pid = try? String(contentsOfFile: lab.lab.path("lb-run/bfd.pid"), encoding: .utf8) {
             kill(Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines))!, SIGUSR1)
