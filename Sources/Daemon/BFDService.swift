@@ -59,6 +59,10 @@ public final class BFDService {
         try loop.add(listener.rawValue, label: "bfd followers") { [unowned self] in acceptFollowers() }
         applyScheduling()
         perform(planner.configure(configuration.bfdInstances, now: now))
+        // Once the sessions run, start-up's code and the reading's heap need not stay resident (off the loop).
+        loop.schedule(at: loop.now + 2_000_000_000, label: "startup pages") { [unowned self] in
+            _ = reloader.submit { StartupPages.release() }
+        }
         heartbeat?.start(on: loop)
         do {
             try loop.run()
@@ -199,6 +203,7 @@ public final class BFDService {
             loop.post {
                 let service = service.value
                 service.perform(service.planner.configurationLoaded(result, now: service.now))
+                _ = service.reloader.submit { StartupPages.release() }
             }
         }
     }

@@ -241,6 +241,10 @@ public final class CheckerService {
         notifier.startFIFOScripts()
         applyScheduling()
         perform(planner.start(now: now, localAddresses: followAddresses()))
+        // Once the checks run, start-up's code and the reading's heap need not stay resident (off the loop).
+        loop.schedule(at: loop.now + 2_000_000_000, label: "startup pages") { [unowned self] in
+            files.submit { StartupPages.release() }
+        }
         do {
             controlSocket = try ControlSocket(
                 path: runtime.file(Self.controlSocketName), loop: loop, readers: runtime.readers,
@@ -465,6 +469,7 @@ public final class CheckerService {
                 if service.addressMonitor == nil, let addresses = service.followAddresses() {
                     service.perform(service.planner.addressesChanged(addresses))
                 }
+                service.files.submit { StartupPages.release() }
             }
         }
     }

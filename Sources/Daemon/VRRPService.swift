@@ -196,7 +196,9 @@ public final class VRRPService {
                 next = 0
             }
         }
-        pending.removeAll(keepingCapacity: true)
+        // A small queue keeps its storage for the next batch; start-up's (thousands of actions at 500 instances)
+        // gives it back.
+        pending.removeAll(keepingCapacity: pending.capacity <= 256)
     }
 
     /// Carries out one action; returns the planner's answer to its outcome, if it has one.
@@ -628,6 +630,8 @@ public final class VRRPService {
             loop.post {
                 let service = service.value
                 service.perform(service.planner.configurationLoaded(result, now: service.now))
+                // The old configuration and the reading's garbage are freed now: give the pages back, off the loop.
+                service.reloader.submit { StartupPages.release() }
             }
         }
     }

@@ -1,7 +1,8 @@
 import CLinux
 import Glibc
 
-/// Gives back the program text that start-up touched and the steady state does not use.
+/// Gives back the program text and the heap pages that start-up (or a reload) touched and the steady state does
+/// not use.
 ///
 /// Reading keepalived.conf runs a lot of code once; the kernel also maps up to 64 KiB around every page fault
 /// ("fault-around"). Both leave megabytes of executable pages mapped (and counted in RSS) that the event loop
@@ -21,6 +22,10 @@ public enum StartupPages {
             _ = madvise(start, length, MADV_RANDOM)
             if madvise(start, length, MADV_DONTNEED) == 0 { released += mapping.resident }
         }
+        // The heap, too: reading the file allocated and freed far more than the running daemon keeps (lines,
+        // tokens, the parser's tree, diagnostics), and malloc keeps freed pages mapped unless asked to return
+        // them. Freed pages between live allocations go back as well, not only the top of the heap.
+        _ = malloc_trim(0)
         return released
     }
 

@@ -115,34 +115,59 @@ struct Run {
     }
 
     func supervise(logger: Logger, runtime: RuntimeDirectory) -> Int32 {
-        let result = load(options.config, environment: HostEnvironment())
-        for diagnostic in result.diagnostics {
-            if diagnostic.severity >= .warning {
-                logger.warning("\(diagnostic.location): \(diagnostic.message)")
-            } else {
-                logger.info("\(diagnostic.location): \(diagnostic.message)")
+        // The configuration lives only in this scope: the supervisor keeps the few things it acts on (which children,
+        // the lifecycle scripts), and the children read the file themselves. Nothing else of a large file stays
+        // in this process for its lifetime.
+        let children: [Supervisor.Child]
+        let processEvents: ProcessEvents?
+        let global: GlobalDefinitions
+        let trackFiles: [TrackFile]
+        let dump: String?
+        do {
+            let result = load(options.config, environment: HostEnvironment())
+            for diagnostic in result.diagnostics {
+                if diagnostic.severity >= .warning {
+                    logger.warning("\(diagnostic.location): \(diagnostic.message)")
+                } else {
+                    logger.info("\(diagnostic.location): \(diagnostic.message)")
+                }
             }
-        }
-        if result.diagnostics.contains(where: { $0.severity == .fatal }) { return 4 }
-        if !options.dontFork {
-            // Daemonize: start again in a new session, detached, and let this process end.
-            return Daemonizer.respawnDetached(adding: "-n")
-        }
-        // The kernel's process events reach only the host's first network namespace: open them here, before
-        // moving, for the VRRP process.
-        let processEvents = result.configuration.trackProcesses.isEmpty ? nil : try? ProcessEvents()
-        if let namespace = options.networkNamespace ?? result.configuration.networkNamespace {
-            if let written = result.configuration.networkNamespace, options.networkNamespace != nil, written != namespace {
-                logger.notice("Overriding config net_namespace '\(written)' with command line namespace '\(namespace)'")
+            if result.diagnostics.contains(where: { $0.severity == .fatal }) { return 4 }
+            if !options.dontFork {
+                // Daemonize: start again in a new session, detached, and let this process end.
+                return Daemonizer.respawnDetached(adding: "-n")
             }
-            // Before any child starts: they inherit it.
-            do {
-                try NetworkNamespace.enter(named: namespace)
-            } catch {
-                logger.critical("Unable to set network namespace \(namespace) (\(error)); create it with `ip netns add \(namespace)`; not starting")
-                return 1
+            let configuration = result.configuration
+            // The kernel's process events reach only the host's first network namespace: open them here, before
+            // moving, for the VRRP process.
+            processEvents = configuration.trackProcesses.isEmpty ? nil : try? ProcessEvents()
+            if let namespace = options.networkNamespace ?? configuration.networkNamespace {
+                if let written = configuration.networkNamespace, options.networkNamespace != nil, written != namespace {
+                    logger.notice("Overriding config net_namespace '\(written)' with command line namespace '\(namespace)'")
+                }
+                // Before any child starts: they inherit it.
+                do {
+                    try NetworkNamespace.enter(named: namespace)
+                } catch {
+                    logger.critical("Unable to set network namespace \(namespace) (\(error)); create it with `ip netns add \(namespace)`; not starting")
+                    return 1
+                }
+                logger.info("Running in network namespace \(namespace)")
             }
-            logger.info("Running in network namespace \(namespace)")
+            dump = options.dumpConfiguration ? ConfigurationDump.render(configuration).text() : nil
+            var roles = [Supervisor.Child]()
+            if !options.checkOnly && (options.allChildren || !configuration.instances.isEmpty) {
+                roles.append(Supervisor.Child(role: "vrrp", arguments: childArguments(role: "vrrp")))
+            }
+            if !options.vrrpOnly && (options.allChildren || !configuration.virtualServers.isEmpty) {
+                roles.append(Supervisor.Child(role: "checker", arguments: childArguments(role: "checker")))
+            }
+            if !options.noBFD && (options.allChildren || !configuration.bfdInstances.isEmpty) {
+                roles.append(Supervisor.Child(role: "bfd", arguments: childArguments(role: "bfd")))
+            }
+            children = roles
+            global = configuration.global
+            trackFiles = configuration.trackFiles
         }
         let pidPath = options.pidFile ?? runtime.file("vigil.pid")
         do {
@@ -154,29 +179,14 @@ struct Run {
         defer { RuntimeDirectory.removePidFile(pidPath) }
         logger.info("Starting Vigil \(VigilVersion.number)")
         for ignored in options.ignored { logger.notice("accepted but not acted on: \(ignored)") }
-        if options.dumpConfiguration {
-            for line in ConfigurationDump.render(result.configuration).text().split(separator: "\n") {
-                logger.info("\(line)")
-            }
-        }
+        for line in dump?.split(separator: "\n") ?? [] { logger.info("\(line)") }
         let core = CoreDumps(enabled: options.coreDump, pattern: options.coreDumpPattern, logger: logger)
         defer { core.restore() }
-        var children = [Supervisor.Child]()
-        if !options.checkOnly && (options.allChildren || !result.configuration.instances.isEmpty) {
-            children.append(Supervisor.Child(role: "vrrp", arguments: childArguments(role: "vrrp")))
-        }
-        if !options.vrrpOnly && (options.allChildren || !result.configuration.virtualServers.isEmpty) {
-            children.append(Supervisor.Child(role: "checker", arguments: childArguments(role: "checker")))
-        }
-        if !options.noBFD && (options.allChildren || !result.configuration.bfdInstances.isEmpty) {
-            children.append(Supervisor.Child(role: "bfd", arguments: childArguments(role: "bfd")))
-        }
         let supervisor = Supervisor(
             executable: Daemonizer.executablePath(), children: children, logger: logger,
             respawn: !options.dontRespawn)
         supervisor.processEvents = processEvents
-        TrackFileInitializer.apply(result.configuration.trackFiles, logger: logger)
-        let global = result.configuration.global
+        TrackFileInitializer.apply(trackFiles, logger: logger)
         supervisor.launcher = ScriptLauncher(global: global)
         supervisor.startupScript = global.startupScript.map {
             LifecycleScript($0, timeout: global.startupScriptTimeout, what: "startup")

@@ -468,10 +468,13 @@ struct VRRPPlannerReloadTests {
             return harness.since(mark).compactMap { if case .notify(let notification) = $0 { notification } else { nil } }
         }
         let master = instanceText(state: "MASTER", priority: 255, extra: "    notify_deleted")
+        // The instance as its router kept it (without the keywords' lines, which only the file's reading uses).
         let configuration = PlannerHarness.configuration(master)
-        #expect(notifications(master) == [.deleted(configuration.instances[0], priority: 255)])
+        #expect(notifications(master) == [.deleted(RouterState.running(configuration.instances[0]), priority: 255)])
         let plain = instanceText(state: "MASTER", priority: 255)
-        #expect(notifications(plain) == [.instance(PlannerHarness.configuration(plain).instances[0], .fault, priority: 255)])
+        #expect(
+            notifications(plain)
+                == [.instance(RouterState.running(PlannerHarness.configuration(plain).instances[0]), .fault, priority: 255)])
         #expect(notifications(plain, fault: true).isEmpty)
     }
 

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <net/if_arp.h>

@@ -54,6 +54,7 @@ extension VRRPPlanner {
         configuration = new
         var actions = [Action]()
         var unmatched = new.instances
+        configuration.instances = []
         var removed = [Int]()
         var kept = 0
         for index in routers.indices {
@@ -68,6 +69,7 @@ extension VRRPPlanner {
         let removedIDs = Set(removed.map { routers[$0].id })
         routers.removeAll { removedIDs.contains($0.id) }
         let firstNew = routers.count
+        routers.reserveCapacity(routers.count + unmatched.count)
         for instance in unmatched { addRouter(instance) }
         virtualAddresses = Self.allVirtualAddresses(new)
         primaryAddresses.removeAll()

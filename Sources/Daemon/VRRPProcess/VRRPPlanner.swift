@@ -142,6 +142,8 @@ struct VRRPPlanner {
         var members: [RouterID]
     }
 
+    /// The configuration running, without its instances once the routers exist: each router holds its own
+    /// (`RouterState.instance`), and a second copy of every instance would be the largest part of the process.
     var configuration: Configuration
     let options: Options
     var table = InterfaceTable()
@@ -203,12 +205,14 @@ struct VRRPPlanner {
         var actions = [Action]()
         for event in interfaces { _ = table.apply(event) }
         table.forwarding = forwarding
+        routers.reserveCapacity(configuration.instances.count)
         for instance in configuration.instances { addRouter(instance) }
         virtualAddresses = Self.allVirtualAddresses(configuration)
         for index in routers.indices { actions += attach(index) }
         actions += removeLeftovers()
         actions += installStatic(reportMissing: true)
         actions += firewallActions(for: configuration, previous: nil)
+        configuration.instances = []
         actions += setUpTracking(now: now)
         actions += startRouters(routers.indices.filter { !waitsForScripts(routers[$0]) }, now: now)
         actions.append(.log(.info, "VRRP started with \(routers.count) instance\(routers.count == 1 ? "" : "s")"))
@@ -590,14 +594,12 @@ struct VRRPPlanner {
     mutating func rateLimitedLog(
         _ index: Int, _ rejection: Rejection, now: MonotonicTime, _ message: () -> String
     ) -> [Action] {
-        let slot = rejection.ordinal
-        if let last = routers[index].lastRejectionLog[slot], now - last < .seconds(10) {
-            routers[index].suppressedRejections[slot] += 1
+        if let logged = routers[index].rejectionLog[rejection], now - logged.last < .seconds(10) {
+            routers[index].rejectionLog[rejection]?.suppressed += 1
             return []
         }
-        let suppressed = routers[index].suppressedRejections[slot]
-        routers[index].suppressedRejections[slot] = 0
-        routers[index].lastRejectionLog[slot] = now
+        let suppressed = routers[index].rejectionLog[rejection]?.suppressed ?? 0
+        routers[index].rejectionLog[rejection] = (now, 0)
         return [.log(.warning, "\(message())\(suppressed > 0 ? " (and \(suppressed) more like it)" : "")")]
     }
 
