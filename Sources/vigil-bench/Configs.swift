@@ -20,6 +20,19 @@ enum BenchConfig {
         "global_defs {\n    router_id bench\n    vrrp_garp_master_delay 0\n}\n\n" + instances.joined(separator: "\n")
     }
 
+    /// `count` owner instances of VRRPv3 over IPv6 at advert_int 1, 250 VRIDs per interface (eth0, eth1, ...): the
+    /// lab's IPv4 documentation ranges hold only about 500 addresses, 2001:db8::/32 any number.
+    static func curve(count: Int) -> String {
+        file(
+            (0..<count).map { index in
+                let interface = index / 250
+                let vrid = index % 250 + 1
+                return instance(
+                    name: "VI_\(index)", vrid: vrid, priority: 255, state: "MASTER", interval: "1", version: 3,
+                    interface: "eth\(interface)", vip: "2001:db8:\(interface + 1)::\(vrid)/128")
+            })
+    }
+
     /// `count` owner instances (priority 255, MASTER at once) spread over eth0 and eth1, 250 VRIDs each.
     static func scale(count: Int, interval: String, version: Int) -> String {
         var instances = [String]()

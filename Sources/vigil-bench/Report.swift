@@ -14,6 +14,7 @@ struct BenchReport: Codable {
     var checkers: [CheckerResult] = []
     var checkersVM: [CheckerResult] = []
     var scale: [ScaleResult] = []
+    var curve: [ScaleResult] = []
     var startup: [StartupResult] = []
     var configLoad: [ConfigLoadResult] = []
     var tracking: [TrackingResult] = []
@@ -100,6 +101,9 @@ struct BenchReport: Codable {
             }
             out += "\n"
         }
+        if !curve.isEmpty {
+            out += curveMarkdown()
+        }
         if !startup.isEmpty {
             out +=
                 "## Start-up: exec to adverts on the wire (address owners, advert_int 1)\n\nBoth started `-n -G`; rounds alternate the implementations. Median (min-max) of the rounds; '-' where not every instance advertised within the capture.\n\n| instances | implementation | rounds | first advert (s) | every instance advertised (s) |\n| ---: | --- | ---: | ---: | ---: |\n"
@@ -145,6 +149,31 @@ struct BenchReport: Codable {
         }
         out += targets()
         return out
+    }
+
+    /// The scaling curve: medians per count, and the cost of each instance beyond the first (the slope from one
+    /// instance to the largest count).
+    func curveMarkdown() -> String {
+        let window = curve.first?.windowSeconds ?? 0
+        let rounds = curve.first?.cpuSecondsPerMinute.count ?? 0
+        var out =
+            "## Scaling curve: 1 to 1,000 instances\n\nSettings as for the idle cost above, but every instance VRRPv3 over IPv6 (a /128 from 2001:db8::/32; the lab's IPv4 documentation ranges hold only about 500 addresses) at advert_int 1, 250 VRIDs per veth (four veths at 1,000). \(rounds) rounds of \(window) s per point, alternating. Plot: the `-curve.png` beside this report.\n\n| instances | implementation | CPU s per minute | RSS MiB | PSS MiB |\n| ---: | --- | ---: | ---: | ---: |\n"
+        for result in curve {
+            out +=
+                "| \(result.instances) | \(result.implementation) | \(format(result.cpuSecondsPerMinute.median, 3)) | \(f1(result.residentMiB.median)) | \(f1(result.proportionalMiB.median)) |\n"
+        }
+        out +=
+            "\nPer instance beyond the first (from 1 to the largest count, medians):\n\n| implementation | CPU ms per minute per instance | RSS KiB per instance | PSS KiB per instance |\n| --- | ---: | ---: | ---: |\n"
+        for implementation in Implementation.allCases {
+            let points = curve.filter { $0.implementation == implementation }.sorted { $0.instances < $1.instances }
+            guard let first = points.first, let last = points.last, last.instances > first.instances else { continue }
+            let count = Double(last.instances - first.instances)
+            let cpu = (last.cpuSecondsPerMinute.median - first.cpuSecondsPerMinute.median) / count * 1000
+            let rss = (last.residentMiB.median - first.residentMiB.median) / count * 1024
+            let pss = (last.proportionalMiB.median - first.proportionalMiB.median) / count * 1024
+            out += "| \(implementation) | \(format(cpu, 3)) | \(f1(rss)) | \(f1(pss)) |\n"
+        }
+        return out + "\n"
     }
 
     func targets() -> String {

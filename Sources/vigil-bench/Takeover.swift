@@ -85,8 +85,11 @@ func measureTakeover(
         trial.killToAddress = addressTimes.first { $0 > kill && $0 < next }.map { $0 - kill }
         // The backup's announcements come after its takeover; the old master's came before the kill.
         trial.killToAnnouncement = arps.first { $0 > kill && $0 < next }.map { $0 - kill }
-        let last = adverts.last { $0.0 < kill && $0.1 == "198.51.100.1" }
+        // The old master's last advert is the last one before the new master's first, not the last one before
+        // the kill's time stamp: that is taken just before the signal, and an advert sent in the microseconds
+        // between (the backup's timer restarts on it) made one trial in twenty read a whole interval late.
         let first = adverts.first { $0.0 > kill && $0.0 < next && $0.1 == "198.51.100.2" && $0.2 == 100 }
+        let last = first.flatMap { first in adverts.last { $0.0 < first.0 && $0.1 == "198.51.100.1" } }
         if let last, let first { trial.protocolOverhead = (first.0 - last.0) - masterDown }
         results.append(trial)
     }

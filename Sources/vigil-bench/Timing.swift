@@ -71,18 +71,30 @@ struct ScaleResult: Codable {
 /// One round of idle cost: `count` masters started quiet, every VIP up, 3 s to settle, then CPU (every thread's
 /// scheduler time, in ns) over `window` seconds and RSS and PSS of every process of the implementation.
 func measureScaleRound(
-    _ implementation: Implementation, count: Int, interval: String, version: Int, window: Int, vigil: String
+    _ implementation: Implementation, count: Int, interval: String, version: Int, window: Int, vigil: String,
+    curve: Bool = false
 ) throws -> (cpu: Double, resident: Double, proportional: Double, processes: Int, mastered: Int) {
-    let lab = try BenchLab(scale: "scale", interfaces: count > 250 ? 2 : 1, vigil: vigil)
+    let interfaces = curve ? (count + 249) / 250 : count > 250 ? 2 : 1
+    let lab = try BenchLab(scale: "scale", interfaces: interfaces, vigil: vigil)
     defer { lab.close() }
-    _ = try lab.start(
-        implementation, on: "n1", config: BenchConfig.scale(count: count, interval: interval, version: version),
-        quiet: true)
-    // All masters: every VIP (the /32s) on the interfaces.
-    var mastered = 0
     let namespace = lab.nodes["n1"]!
+    if curve {
+        // IPv6 adverts leave from the link-local address: wait until no interface's is tentative any more.
+        _ = Lab.wait(timeout: .seconds(10), interval: .milliseconds(100)) {
+            let output = (try? Command.run(["ip", "-n", namespace, "-6", "addr", "show", "tentative"]).output) ?? "x"
+            return output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        }
+    }
+    _ = try lab.start(
+        implementation, on: "n1",
+        config: curve
+            ? BenchConfig.curve(count: count) : BenchConfig.scale(count: count, interval: interval, version: version),
+        quiet: true)
+    // All masters: every VIP (the IPv4 /32s, the IPv6 /128s) on the interfaces.
+    var mastered = 0
     _ = Lab.wait(timeout: .seconds(60), interval: .milliseconds(200)) {
-        mastered = ["eth0", "eth1"].flatMap { lab.lab.addresses(namespace, $0) }.filter { $0.hasSuffix("/32") }.count
+        mastered = (0..<interfaces).flatMap { lab.lab.addresses(namespace, "eth\($0)") }
+            .filter { $0.hasSuffix("/32") || ($0.hasPrefix("2001:db8:") && $0.hasSuffix("/128")) }.count
         return mastered >= count
     }
     sleep(3)
@@ -99,7 +111,7 @@ func measureScaleRound(
 
 /// Idle cost over `rounds` rounds, the implementations alternating (and which goes first alternating too).
 func measureScale(
-    count: Int, interval: String, version: Int, window: Int, rounds: Int, vigil: String,
+    count: Int, interval: String, version: Int, window: Int, rounds: Int, vigil: String, curve: Bool = false,
     log: (String) -> Void
 ) throws -> [ScaleResult] {
     var results = [Implementation: ScaleResult]()
@@ -108,11 +120,13 @@ func measureScale(
         for implementation in order {
             log("scale \(implementation) \(count) x v\(version) \(interval) round \(round)/\(rounds)")
             let one = try measureScaleRound(
-                implementation, count: count, interval: interval, version: version, window: window, vigil: vigil)
+                implementation, count: count, interval: interval, version: version, window: window, vigil: vigil,
+                curve: curve)
             var result =
                 results[implementation]
                 ?? ScaleResult(
-                    implementation: implementation, instances: count, mode: "v\(version) advert_int \(interval)",
+                    implementation: implementation, instances: count,
+                    mode: curve ? "v3 IPv6 advert_int 1" : "v\(version) advert_int \(interval)",
                     processes: one.processes, cpuSecondsPerMinute: [], residentMiB: [], proportionalMiB: [],
                     windowSeconds: window, mastered: one.mastered)
             result.cpuSecondsPerMinute.append(one.cpu)

@@ -10,7 +10,7 @@ struct Bench: ParsableCommand {
 
     @Option(
         help:
-            "Sections to run, comma-separated: takeover, jitter, scale, startup, config, flood, checkers, checkers-vm, tracking, bfd, loss (loss is not in the default run: it takes --loss-seconds)."
+            "Sections to run, comma-separated: takeover, jitter, scale, curve, startup, config, flood, checkers, checkers-vm, tracking, bfd, loss (loss and curve are not in the default run: loss takes --loss-seconds, curve about 20 minutes)."
     )
     var only = "takeover,jitter,scale,startup,config,flood,checkers,checkers-vm,tracking,bfd"
 
@@ -134,6 +134,15 @@ struct Bench: ParsableCommand {
                     log: log)
             }
         }
+        if sections.contains("curve") {
+            // The scaling curve: 1 to 1,000 IPv6 VRRPv3 masters at advert_int 1, two rounds each (the per-instance
+            // slope is what matters, and the end points have four rounds in `scale`).
+            for count in [1, 10, 100, 250, 500, 750, 1000] {
+                report.curve += try measureScale(
+                    count: count, interval: "1", version: 3, window: min(window, 20), rounds: min(rounds, 2),
+                    vigil: vigil, curve: true, log: log)
+            }
+        }
         if sections.contains("startup") {
             for count in [1, 500] {
                 var results = [Implementation: StartupResult]()
@@ -155,21 +164,36 @@ struct Bench: ParsableCommand {
             }
         }
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        // A report never replaces another: a second run on the same day gets a name of its own.
+        var name = day
+        var suffix = 1
+        while FileManager.default.fileExists(atPath: "\(output)/\(name).md") {
+            suffix += 1
+            name = "\(day)-\(suffix)"
+        }
         let markdown = report.markdown()
-        try markdown.write(toFile: "\(output)/\(day).md", atomically: true, encoding: .utf8)
+        try markdown.write(toFile: "\(output)/\(name).md", atomically: true, encoding: .utf8)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         // A measurement with nothing to measure (no adverts during a flood) is NaN; JSON has no NaN.
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try encoder.encode(report).write(to: URL(fileURLWithPath: "\(output)/\(day).json"))
+        try encoder.encode(report).write(to: URL(fileURLWithPath: "\(output)/\(name).json"))
+        var plots = [String]()
         if !report.takeover.isEmpty {
             _ = try? Command.run([
-                "/usr/bin/python3", "bench/plot.py", "\(output)/\(day).json", "\(output)/\(day)-takeover.png",
+                "/usr/bin/python3", "bench/plot.py", "\(output)/\(name).json", "\(output)/\(name)-takeover.png",
             ])
+            plots.append("-takeover.png")
+        }
+        if !report.curve.isEmpty {
+            _ = try? Command.run([
+                "/usr/bin/python3", "bench/plot-curve.py", "\(output)/\(name).json", "\(output)/\(name)-curve.png",
+            ])
+            plots.append("-curve.png")
         }
         print(markdown)
-        log("report: \(output)/\(day).md, .json\(report.takeover.isEmpty ? "" : ", -takeover.png")")
+        log("report: \(output)/\(name).md, .json" + plots.map { ", \($0)" }.joined())
     }
 
     func machineDescription() -> String {
