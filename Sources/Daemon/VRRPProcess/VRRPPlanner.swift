@@ -91,7 +91,8 @@ struct VRRPPlanner {
         case closeSocket(SocketKey)
         case send(OutgoingAdvert)
         /// Adds or removes an address, a route or a rule; the executor reports the kernel's answer with `changed`.
-        case change(Owner, KernelEntry, add: Bool)
+        /// (Boxed: a kernel entry is three times the size of any other action.)
+        indirect case change(Owner, KernelEntry, add: Bool)
         case announce(Announcement)
         /// Runs an nft script (the accept-mode table: install, replace or remove) off the loop; `removalOnly`
         /// scripts are skipped when nft is not installed (there is then nothing to remove).
@@ -114,9 +115,11 @@ struct VRRPPlanner {
         case followBFD(Bool)
         /// Read these interfaces' carrier every second and report with `linkbeat` (empty: stop).
         case pollLinks([String])
-        case notify(Notification)
+        // Boxed: a notification holds a whole instance, and `global_defs` is larger still; unboxed, every action
+        // (one per advert sent) would take as much room as they.
+        indirect case notify(Notification)
         /// `global_defs` changed: later notifications use the new settings (the executor drains the old notifier).
-        case replaceNotifier(GlobalDefinitions)
+        indirect case replaceNotifier(GlobalDefinitions)
         case log(Logger.Level, String)
         case systemd(String)
         /// Read the configuration file again, off the loop; answer with `configurationLoaded`.
