@@ -161,6 +161,18 @@ struct VRRPPlannerStartTests {
         #expect(harness.actions.contains(.systemd("READY=1\nSTATUS=1 instance: 1 INIT")))
     }
 
+    @Test("each instance is kept once, by its router, without the file's keyword lines; an action stays small")
+    func footprint() {
+        var harness = PlannerHarness(instanceText(state: "MASTER", priority: 255) + instanceText(name: "VI_2", vrid: 52, addresses: ["198.51.100.101"]))
+        harness.start()
+        #expect(harness.planner.routers.map(\.instance.name) == ["VI_1", "VI_2"])
+        #expect(harness.planner.configuration.instances.isEmpty, "a second copy of every instance")
+        #expect(harness.planner.routers.allSatisfy { $0.instance.keywordLocations.isEmpty })
+        // One action is queued and copied per advert sent: a notification's instance or a kernel entry inline
+        // made every action 1,416 bytes.
+        #expect(MemoryLayout<VRRPPlanner.Action>.stride <= 160, "\(MemoryLayout<VRRPPlanner.Action>.stride) bytes")
+    }
+
     @Test("a backup takes over after Master_Down_Interval, and keeps advertising every interval")
     func backupTakesOver() {
         var harness = PlannerHarness(instanceText(priority: 100))
