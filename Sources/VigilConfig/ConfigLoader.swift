@@ -34,6 +34,12 @@ public enum ConfigLoader {
         }
 
         public var hasErrors: Bool { diagnostics.contains { $0.severity >= .error } }
+
+        /// What refuses a reload in every process: fatal diagnostics, and errors other than script security's
+        /// (keepalived then runs on without the script, so a reload does too).
+        public var reloadBlockers: [Diagnostic] {
+            diagnostics.filter { $0.severity == .fatal || ($0.severity == .error && $0.code != .scriptSecurity) }
+        }
     }
 
     public static func load(path: String, options: Options) -> Result {

@@ -89,9 +89,7 @@ struct BFDPlanner {
     /// sessions run on); otherwise the sessions move to it, and every follower hears every session again (what it
     /// follows may have changed with `vrrp` and `checker`).
     mutating func configurationLoaded(_ result: ConfigLoader.Result, now: MonotonicTime) -> [Action] {
-        let blocking = result.diagnostics.filter {
-            $0.severity == .fatal || ($0.severity == .error && $0.code != .scriptSecurity)
-        }
+        let blocking = result.reloadBlockers
         guard blocking.isEmpty else {
             return [
                 .log(

@@ -818,7 +818,7 @@ struct CheckerPlanner {
     mutating func configurationLoaded(_ result: ConfigLoader.Result, now: MonotonicTime) -> [Action] {
         reloading = false
         guard !stopping else { return [] }
-        if let fatal = result.diagnostics.first(where: { $0.severity >= .error && $0.code != .scriptSecurity }) {
+        if let fatal = result.reloadBlockers.first {
             return [.log(.error, "reload refused: \(fatal.location): \(fatal.message)")]
         }
         var actions = [Action]()

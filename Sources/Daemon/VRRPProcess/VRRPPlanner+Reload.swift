@@ -27,9 +27,7 @@ extension VRRPPlanner {
     mutating func configurationLoaded(_ result: ConfigLoader.Result, now: MonotonicTime) -> [Action] {
         reloading = false
         guard !stopping else { return [] }
-        let blocking = result.diagnostics.filter {
-            $0.severity == .fatal || ($0.severity == .error && $0.code != .scriptSecurity)
-        }
+        let blocking = result.reloadBlockers
         guard blocking.isEmpty else {
             var actions = result.diagnostics.filter { $0.severity >= .warning }.map {
                 Action.log(.error, "reload: \($0.location): \($0.message)")
