@@ -76,12 +76,16 @@ public final class Notifier: @unchecked Sendable {
         let generic = instance.notify.generic
         let line = "INSTANCE \"\(instance.name)\" \(name) \(priority)"
         let timeout = state == .stopped ? Duration.seconds(1) : Self.orderingWait
-        ordered.submit { [self] in
-            for script in scripts { run(script, extra: [], timeout: timeout) }
-            if let generic {
-                run(generic, extra: ["INSTANCE", instance.name, name, String(priority)], timeout: timeout)
+        // Nothing to run and no FIFO: no work for the ordered worker (500 instances becoming master would
+        // otherwise wake its thread 500 times at start-up).
+        if !scripts.isEmpty || generic != nil || !fifos.isEmpty {
+            ordered.submit { [self] in
+                for script in scripts { run(script, extra: [], timeout: timeout) }
+                if let generic {
+                    run(generic, extra: ["INSTANCE", instance.name, name, String(priority)], timeout: timeout)
+                }
+                for fifo in fifos { fifo.write(line) }
             }
-            for fifo in fifos { fifo.write(line) }
         }
         if instance.smtpAlert ?? global.smtpAlertVRRP ?? global.smtpAlert ?? false {
             mailVRRP(kind: "Instance", name: instance.name, state: state)

@@ -6,23 +6,52 @@ import VigilConfig
 /// Turns a configured script into a process: the program found, a shell only when the line needs one, the
 /// user it runs as (`script_user`, else `keepalived_script` if that user exists, else root), and script security.
 public struct ScriptLauncher: Sendable {
-    public let defaultCredentials: ChildProcess.Credentials?
     public let scriptSecurity: Bool
-    /// Why no script without its own user may run (`script_user` missing, or script security without
-    /// `keepalived_script`), if so: keepalived disables them rather than run them as root.
-    public let noDefaultUser: String?
     let environment = LocalEnvironment()
+    private let defaultUser: DefaultUser
 
     public init(global: GlobalDefinitions) {
         scriptSecurity = global.enableScriptSecurity
-        if let user = global.scriptUser {
-            defaultCredentials = ChildProcess.Credentials.lookup(user: user, group: global.scriptGroup)
-            noDefaultUser = defaultCredentials == nil ? "script_user \(user) does not exist" : nil
-        } else {
-            defaultCredentials = ChildProcess.Credentials.lookup(user: "keepalived_script")
-            noDefaultUser =
-                defaultCredentials == nil && scriptSecurity
-                ? "keepalived_script does not exist and script_user is not set" : nil
+        defaultUser = DefaultUser(user: global.scriptUser, group: global.scriptGroup, scriptSecurity: scriptSecurity)
+    }
+
+    /// Whom a script without its own user runs as, looked up in the user database the first time a script needs it
+    /// and then kept, as keepalived does: a configuration without such scripts costs no lookup (NSS may load
+    /// modules and walk several databases for each), and every process of Vigil builds a launcher.
+    private final class DefaultUser: @unchecked Sendable {
+        let user: String?
+        let group: String?
+        let scriptSecurity: Bool
+        private let lock = ConditionLock()
+        private var resolved: (credentials: ChildProcess.Credentials?, refusal: String?)?
+
+        init(user: String?, group: String?, scriptSecurity: Bool) {
+            self.user = user
+            self.group = group
+            self.scriptSecurity = scriptSecurity
+        }
+
+        /// The credentials (nil: our own), or why no script without its own user may run (`script_user`
+        /// missing, or script security without `keepalived_script`): keepalived disables them rather than run
+        /// them as root.
+        func resolve() -> (credentials: ChildProcess.Credentials?, refusal: String?) {
+            lock.withLock {
+                if let resolved { return resolved }
+                let result: (ChildProcess.Credentials?, String?)
+                if let user {
+                    let found = ChildProcess.Credentials.lookup(user: user, group: group)
+                    result = (found, found == nil ? "script_user \(user) does not exist" : nil)
+                } else {
+                    let found = ChildProcess.Credentials.lookup(user: "keepalived_script")
+                    result = (
+                        found,
+                        found == nil && scriptSecurity
+                            ? "keepalived_script does not exist and script_user is not set" : nil
+                    )
+                }
+                resolved = result
+                return result
+            }
         }
     }
 
@@ -36,14 +65,18 @@ public struct ScriptLauncher: Sendable {
     )
         throws(Refusal) -> (arguments: [String], credentials: ChildProcess.Credentials?)
     {
-        var credentials = defaultCredentials
+        var credentials: ChildProcess.Credentials?
         if let user = user ?? command.user {
             guard let found = ChildProcess.Credentials.lookup(user: user, group: group ?? command.group) else {
                 throw Refusal(description: "user \(user) (or its group) does not exist")
             }
             credentials = found
-        } else if let noDefaultUser {
-            throw Refusal(description: "no user to run it as (\(noDefaultUser))")
+        } else {
+            let fallback = defaultUser.resolve()
+            if let refusal = fallback.refusal {
+                throw Refusal(description: "no user to run it as (\(refusal))")
+            }
+            credentials = fallback.credentials
         }
         let program: String
         var arguments: [String]

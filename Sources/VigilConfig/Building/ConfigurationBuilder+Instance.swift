@@ -1,7 +1,7 @@
 extension ConfigurationBuilder {
     mutating func buildInstance(_ statement: Statement) {
         guard let name = blockName(statement, what: "instance") else { return }
-        if configuration.instances.contains(where: { $0.name == name }) {
+        guard instanceNames.insert(name).inserted else {
             error(
                 .duplicate, statement.location,
                 "a `vrrp_instance` named \(name) is already defined; this one is ignored. Give each instance its own name"
@@ -10,7 +10,9 @@ extension ConfigurationBuilder {
         }
         var instance = VRRPInstance(name: name, location: statement.location)
         var family: IPAddress.Family? = nil
-        for (keyword, child) in known(statement.block ?? [], in: .vrrpInstance) {
+        let children = known(statement.block ?? [], in: .vrrpInstance)
+        instance.keywordLocations.reserveCapacity(children.count)
+        for (keyword, child) in children {
             instance.keywordLocations[keyword] = child.location
             switch keyword {
             case "state":

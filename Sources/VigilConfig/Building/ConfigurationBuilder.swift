@@ -8,6 +8,8 @@ struct ConfigurationBuilder {
     let routingNames: RoutingNames
     /// The preference the next rule written without one gets, per family (keepalived's count-down).
     var nextRulePreference: [IPAddress.Family: UInt32] = [:]
+    /// The `vrrp_instance` names read so far (a duplicate is refused; searching the instances was quadratic).
+    var instanceNames = Set<String>()
 
     static func build(_ statements: [Statement], routingNames: RoutingNames) -> (Configuration, [Diagnostic]) {
         var builder = ConfigurationBuilder(routingNames: routingNames)

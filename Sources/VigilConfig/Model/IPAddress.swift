@@ -168,11 +168,12 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `ADDR` or `ADDR/LEN`; without a length the prefix is a host prefix (32 or 128).
     public init?(_ text: some StringProtocol) {
-        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let address = IPAddress(parts[0]) else { return nil }
+        let slash = text.firstIndex(of: "/")
+        guard let address = IPAddress(text[..<(slash ?? text.endIndex)]) else { return nil }
         var length = address.maximumPrefixLength
-        if parts.count == 2 {
-            guard let value = Int(parts[1]), (0...address.maximumPrefixLength).contains(value) else { return nil }
+        if let slash {
+            guard let value = Int(text[text.index(after: slash)...]), (0...address.maximumPrefixLength).contains(value)
+            else { return nil }
             length = value
         }
         self.init(address: address, length: length)

@@ -210,4 +210,6 @@ public struct NotifyScripts: Hashable, Sendable {
     public init() {}
 
     public var all: [ScriptCommand] { [master, backup, fault, stop, generic].compactMap { $0 } }
+
+    public var isEmpty: Bool { master == nil && backup == nil && fault == nil && stop == nil && generic == nil }
 }

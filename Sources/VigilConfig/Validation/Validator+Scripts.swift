@@ -17,19 +17,29 @@ extension Validator {
                 "script_user \(user) does not exist on this machine, so scripts without their own `user` are disabled (as keepalived does); create the user or name an existing one"
             )
             noDefaultUser = "script_user \(user) does not exist"
-        } else if global.scriptUser == nil, global.enableScriptSecurity,
-            environment.userExists("keepalived_script") == false
-        {
-            report(
-                .error, .scriptUser, location,
-                "with enable_script_security and no script_user, scripts run as the user keepalived_script, which does not exist here; scripts without their own `user` are disabled (as keepalived does). Create keepalived_script or set script_user"
-            )
-            noDefaultUser = "no script user: keepalived_script does not exist and script_user is not set"
         }
-        let defaultUser: String? =
-            noDefaultUser != nil
-            ? nil
-            : global.scriptUser ?? environment.userExists("keepalived_script").map { $0 ? "keepalived_script" : "root" }
+        // keepalived looks `keepalived_script` up the first time a script without its own user needs it, not
+        // before: a file without such scripts gets neither the lookup (NSS can be slow) nor its error.
+        var defaultUserResolved = false
+        var defaultUser: String?
+        func resolveDefaultUser() {
+            guard !defaultUserResolved, noDefaultUser == nil else { return }
+            defaultUserResolved = true
+            if let user = global.scriptUser {
+                defaultUser = user
+                return
+            }
+            let exists = environment.userExists("keepalived_script")
+            if global.enableScriptSecurity, exists == false {
+                report(
+                    .error, .scriptUser, location,
+                    "with enable_script_security and no script_user, scripts run as the user keepalived_script, which does not exist here; scripts without their own `user` are disabled (as keepalived does). Create keepalived_script or set script_user"
+                )
+                noDefaultUser = "no script user: keepalived_script does not exist and script_user is not set"
+                return
+            }
+            defaultUser = exists.map { $0 ? "keepalived_script" : "root" }
+        }
 
         // keepalived stops validating VRRP before its script-security check when an interface a VRRP instance
         // names is missing; its -t then reports no SECURITY VIOLATION for VRRP's scripts (exit 5, not 6).
@@ -37,6 +47,7 @@ extension Validator {
         var firstRootScript: ScriptCommand?
         /// Whether the command may run: false removes it (with what uses it).
         func examine(_ command: ScriptCommand, user: String?, tracker: Bool, vrrp: Bool) -> Bool {
+            if user == nil && command.user == nil { resolveDefaultUser() }
             let runsAs = user ?? command.user ?? defaultUser
             if runsAs == nil, let noDefaultUser {
                 report(
@@ -128,7 +139,12 @@ extension Configuration {
             scripts.generic = filtered(scripts.generic, purpose)
         }
         for index in syncGroups.indices { notify(&syncGroups[index].notify, .syncGroupNotify) }
-        for index in instances.indices {
+        // Written only where there is a script: a write to every instance would copy the whole array.
+        let withScripts = instances.indices.filter {
+            instances[$0].notify.isEmpty == false || instances[$0].notifyDeleted != nil
+                || instances[$0].notifyMasterRxLowerPriority != nil
+        }
+        for index in withScripts {
             notify(&instances[index].notify, .instanceNotify)
             instances[index].notifyDeleted = filtered(instances[index].notifyDeleted, .instanceNotify)
             instances[index].notifyMasterRxLowerPriority = filtered(

@@ -526,18 +526,24 @@ struct Validator {
 
     /// Two instances may not share a VRID on one interface and family: their adverts would be one router's.
     mutating func checkDuplicateRouterIDs() {
-        var seen = [String: VRRPInstance]()
+        struct Key: Hashable {
+            var vrid: Int
+            var family: IPAddress.Family
+            var interface: String
+        }
+        var seen = [Key: String]()
+        seen.reserveCapacity(configuration.instances.count)
         for instance in configuration.instances {
             guard let vrid = instance.virtualRouterID else { continue }
             let interface = instance.interface ?? "(unicast \(instance.unicastSourceIP.map(\.description) ?? "-"))"
-            let key = "\(vrid)|\(instance.family)|\(interface)"
+            let key = Key(vrid: vrid, family: instance.family, interface: interface)
             if let first = seen[key] {
                 report(
                     .error, .duplicateVRID, instance.location(of: "virtual_router_id"),
-                    "\(first.name) and \(instance.name) both use VRID \(vrid) with \(instance.family) on interface \(interface); give one of them another virtual_router_id"
+                    "\(first) and \(instance.name) both use VRID \(vrid) with \(instance.family) on interface \(interface); give one of them another virtual_router_id"
                 )
             } else {
-                seen[key] = instance
+                seen[key] = instance.name
             }
         }
     }
