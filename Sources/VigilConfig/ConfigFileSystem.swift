@@ -9,6 +9,9 @@
 public protocol ConfigFileSystem: Sendable {
     /// The bytes of a regular file.
     func contents(of path: String) throws(ConfigFileError) -> [UInt8]
+    /// A regular file opened to be read in pieces: refusals (missing, a directory, too large) come here, before any
+    /// byte. By default the whole file in one piece.
+    func pieces(of path: String) throws(ConfigFileError) -> ConfigFilePieces
     /// The paths matching a glob pattern with brace expansion, wildcard matches sorted and brace alternatives in
     /// written order, directories marked with a trailing `/`. No match is an empty array.
     func glob(_ pattern: String) -> [String]
@@ -38,6 +41,57 @@ public enum ConfigFileError: Error, Sendable, Equatable {
     }
 }
 
+extension ConfigFileSystem {
+    public func pieces(of path: String) throws(ConfigFileError) -> ConfigFilePieces {
+        ConfigFilePieces(bytes: try contents(of: path))
+    }
+}
+
+/// A configuration file's bytes, a piece at a time: a large file is never held whole (93,000 lines are 1.9 MB).
+public final class ConfigFilePieces {
+    private var descriptor: Int32
+    private var buffer: [UInt8]
+    private var total = 0
+    /// Why the file ended early, if it did.
+    public private(set) var failure: ConfigFileError?
+
+    /// The whole file, already read.
+    public init(bytes: [UInt8]) {
+        descriptor = -1
+        buffer = bytes
+    }
+
+    /// An open file, read in pieces of `size` bytes; the descriptor is closed at the end.
+    init(descriptor: Int32, size: Int = 65536) {
+        self.descriptor = descriptor
+        buffer = [UInt8](repeating: 0, count: size)
+    }
+
+    deinit { if descriptor >= 0 { close(descriptor) } }
+
+    /// The next piece, or nil at the end of the file (or at a failure, which `failure` then says).
+    public func next() -> ArraySlice<UInt8>? {
+        if descriptor < 0 {
+            defer { buffer = [] }
+            return buffer.isEmpty ? nil : buffer[...]
+        }
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 { failure = .other(String(cString: strerror(errno))) }
+            total += max(count, 0)
+            if total > LocalFileSystem.maximumFileSize { failure = .tooLarge(total) }
+            guard count > 0, failure == nil else {
+                close(descriptor)
+                descriptor = -1
+                buffer = []
+                return nil
+            }
+            return buffer[0..<count]
+        }
+    }
+}
+
 /// Reads the real file system.
 public struct LocalFileSystem: ConfigFileSystem {
     /// A configuration larger than this is refused rather than read into memory.
@@ -46,6 +100,14 @@ public struct LocalFileSystem: ConfigFileSystem {
     public init() {}
 
     public func contents(of path: String) throws(ConfigFileError) -> [UInt8] {
+        let pieces = try pieces(of: path)
+        var result = [UInt8]()
+        while let piece = pieces.next() { result.append(contentsOf: piece) }
+        if let failure = pieces.failure { throw failure }
+        return result
+    }
+
+    public func pieces(of path: String) throws(ConfigFileError) -> ConfigFilePieces {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             switch errno {
@@ -54,26 +116,22 @@ public struct LocalFileSystem: ConfigFileSystem {
             default: throw .other(String(cString: strerror(errno)))
             }
         }
-        defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .other(String(cString: strerror(errno))) }
-        if info.st_mode & S_IFMT == S_IFDIR { throw .isDirectory }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw .notRegularFile }
-        guard Int(info.st_size) <= Self.maximumFileSize else { throw .tooLarge(Int(info.st_size)) }
-        var result = [UInt8]()
-        result.reserveCapacity(Int(info.st_size))
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .other(String(cString: strerror(errno)))
-            }
-            if count == 0 { break }
-            result.append(contentsOf: chunk[0..<count])
-            if result.count > Self.maximumFileSize { throw .tooLarge(result.count) }
+        guard fstat(fd, &info) == 0 else {
+            let error = ConfigFileError.other(String(cString: strerror(errno)))
+            close(fd)
+            throw error
         }
-        return result
+        let refusal: ConfigFileError? =
+            if info.st_mode & S_IFMT == S_IFDIR { .isDirectory }
+            else if info.st_mode & S_IFMT != S_IFREG { .notRegularFile }
+            else if Int(info.st_size) > Self.maximumFileSize { .tooLarge(Int(info.st_size)) }
+            else { nil }
+        if let refusal {
+            close(fd)
+            throw refusal
+        }
+        return ConfigFilePieces(descriptor: fd)
     }
 
     public func glob(_ pattern: String) -> [String] {

@@ -85,10 +85,11 @@ public enum ConfigLoader {
     private static func finish(_ stream: StreamingBuild, _ preprocessing: [Diagnostic], _ options: Options) -> Result {
         let parsing = stream.parser.end { stream.builder.buildTopLevel([$0]) }
         var fileRank = stream.fileRank
-        let built = stream.builder.configuration
+        var built = Configuration()
+        swap(&built, &stream.builder.configuration)
         let building = stream.builder.diagnostics
-        stream.builder.configuration = Configuration()
-        let (configuration, validation) = Validator.validate(built, environment: options.environment)
+        // Handed over, not shared: the validator's first write to a shared array would copy it.
+        let (configuration, validation) = Validator.validate(consume built, environment: options.environment)
         let all = preprocessing + parsing + building + validation
         for diagnostic in all where fileRank[diagnostic.location.file] == nil {
             fileRank[diagnostic.location.file] = fileRank.count

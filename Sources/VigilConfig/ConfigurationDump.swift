@@ -86,7 +86,9 @@ public indirect enum ConfigurationDump: Sendable, Equatable {
     static func reflect(_ subject: Any) -> [(String, ConfigurationDump)] {
         var fields = [(String, ConfigurationDump)]()
         for child in Mirror(reflecting: subject).children {
-            guard let label = child.label, label != "keywordLocations" else { continue }
+            // A property wrapper's storage (`_notify` of `@OutOfLine notify`) is named for its property.
+            guard let stored = child.label, stored != "keywordLocations" else { continue }
+            let label = stored.hasPrefix("_") ? String(stored.dropFirst()) : stored
             let rendered = value(child.value)
             if case .null = rendered { continue }
             if case .array(let items) = rendered, items.isEmpty { continue }

@@ -120,10 +120,11 @@ struct BenchReport: Codable {
         }
         if !configLoad.isEmpty {
             out +=
-                "## Config load: parse and validate (`-t`, median wall time)\n\n| file | lines | keepalived -t (ms) | vigil -t (ms) | vigil in-process (ms) |\n| --- | ---: | ---: | ---: | ---: |\n"
+                "## Config load: parse and validate (`-t`, median wall time and peak memory)\n\nPeak: the largest resident set of the `-t` run's processes (ru_maxrss, read by a parent that only waits), median of the runs.\n\n| file | lines | keepalived -t (ms) | vigil -t (ms) | vigil in-process (ms) | keepalived -t peak (MiB) | vigil -t peak (MiB) |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
             for result in configLoad {
+                let peaks = [result.keepalivedPeakKiB, result.vigilPeakKiB].map { $0.map { f1($0 / 1024) } ?? "-" }
                 out +=
-                    "| \(result.file) | \(result.lines) | \(f1(result.keepalivedMs)) | \(f1(result.vigilMs)) | \(f1(result.vigilInProcessMs)) |\n"
+                    "| \(result.file) | \(result.lines) | \(f1(result.keepalivedMs)) | \(f1(result.vigilMs)) | \(f1(result.vigilInProcessMs)) | \(peaks[0]) | \(peaks[1]) |\n"
             }
             out += "\n"
         }
@@ -211,6 +212,19 @@ struct BenchReport: Codable {
         {
             out +=
                 "| advert jitter under load no worse than keepalived's | \(vigil.gapStandardDeviationMs <= keepalived.gapStandardDeviationMs ? "met" : "missed"): σ \(f2(vigil.gapStandardDeviationMs)) ms vs \(f2(keepalived.gapStandardDeviationMs)) ms |\n"
+        }
+        if let largest = configLoad.max(by: { $0.lines < $1.lines }), let vigil = largest.vigilPeakKiB,
+            let keepalived = largest.keepalivedPeakKiB
+        {
+            out +=
+                "| `-t` peak memory on the largest file (\(largest.lines) lines) no more than keepalived's | \(vigil <= keepalived ? "met" : "missed"): \(f1(vigil / 1024)) vs \(f1(keepalived / 1024)) MiB |\n"
+        }
+        if let vigil = startup.first(where: { $0.instances == 500 && $0.implementation == .vigil }),
+            let keepalived = startup.first(where: { $0.instances == 500 && $0.implementation == .keepalived })
+        {
+            let (v, k) = (vigil.allAdverts.compactMap { $0 }.median, keepalived.allAdverts.compactMap { $0 }.median)
+            out +=
+                "| start-up to every one of 500 instances advertising no slower than keepalived, medians | \(v <= k ? "met" : "missed"): \(f3(v)) vs \(f3(k)) s |\n"
         }
         return out + "\n"
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import VigilConfig
@@ -243,3 +244,48 @@ struct IncludeTests {
         #expect(result.configTestExitCode == 4)
     }
 }
+
+/// A local file read in pieces of a few bytes, so that lines, CRLF ends and a last line without a newline fall
+/// across pieces.
+struct SmallPiecesFileSystem: ConfigFileSystem {
+    var size: Int
+    func contents(of path: String) throws(ConfigFileError) -> [UInt8] { try LocalFileSystem().contents(of: path) }
+    func pieces(of path: String) throws(ConfigFileError) -> ConfigFilePieces {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .notFound }
+        return ConfigFilePieces(descriptor: fd, size: size)
+    }
+    func glob(_ pattern: String) -> [String] { LocalFileSystem().glob(pattern) }
+    func canonicalPath(_ path: String) -> String? { LocalFileSystem().canonicalPath(path) }
+    func currentDirectory() -> String { LocalFileSystem().currentDirectory() }
+}
+
+@Suite("Configuration files read in pieces")
+struct PiecesTests {
+    @Test("every piece size reads the same lines, locations and diagnostics as the whole file")
+    func pieceSizes() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-pieces-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/keepalived.conf"
+        let text =
+            "global_defs {\r\n    router_id pieces\r\n}\n\n# a comment long enough to span several pieces of the file\n"
+            + "$WORD=hello\nvrrp_instance VI_1 {\n    state MASTER\n    interface eth0\n    virtual_router_id 51\n"
+            + "    priority 100\n    nonsense_keyword 1\n    virtual_ipaddress {\n        192.0.2.10/24\n"
+            + "        192.0.2.11/24\n    }\n}"
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        func load(_ fileSystem: any ConfigFileSystem) -> ConfigLoader.Result {
+            ConfigLoader.load(path: path, options: ConfigLoader.Options(configID: "t", fileSystem: fileSystem))
+        }
+        let whole = load(LocalFileSystem())
+        #expect(whole.configuration.instances.first?.virtualAddresses.count == 2)
+        #expect(whole.configuration.global.routerID == "pieces")
+        #expect(whole.diagnostics.contains { $0.message.contains("nonsense_keyword") && $0.location.line == 12 })
+        for size in [1, 2, 3, 7, 64] {
+            let pieces = load(SmallPiecesFileSystem(size: size))
+            #expect(pieces.configuration == whole.configuration, "piece size \(size)")
+            #expect(pieces.diagnostics == whole.diagnostics, "piece size \(size)")
+        }
+    }
+}
+

@@ -232,6 +232,8 @@ extension ConfigurationBuilder {
                 .conflict, statement.location, "`ops` (one-packet scheduling) needs `protocol UDP`; it is turned off")
             server.operationMode = false
         }
+        // Sized once: grown by doubling, a block of 10 real servers would keep room for 16.
+        server.realServers.reserveCapacity(realServerStatements.count)
         for real in realServerStatements {
             if let built = buildRealServer(real, in: server, inherited: inherited) { server.realServers.append(built) }
         }
@@ -323,7 +325,7 @@ extension ConfigurationBuilder {
         var own = InheritedCheckerSettings()
         var checkerStatements = [(String, Statement)]()
         for (keyword, child) in known(statement.block ?? [], in: .virtualServerRealServer) {
-            real.keywordLocations[keyword] = child.location
+            if RealServer.locatedKeywords.contains(keyword) { real.keywordLocations[keyword] = child.location }
             switch keyword {
             case "weight": if let value = integer(child, 0...Int(Int32.max)) { real.weight = value }
             case "lvs_method":

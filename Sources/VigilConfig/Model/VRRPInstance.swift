@@ -49,10 +49,10 @@ public struct VRRPInstance: Hashable, Sendable {
     public var trackBFDs: [TrackedReference] = []
     public var dontTrackPrimary = false
 
-    public var notify = NotifyScripts()
-    public var notifyDeleted: ScriptCommand?
+    @OutOfLine public var notify = NotifyScripts()
+    @OutOfLine public var notifyDeleted: ScriptCommand? = nil
     public var notifyDeletedEnabled = false
-    public var notifyMasterRxLowerPriority: ScriptCommand?
+    @OutOfLine public var notifyMasterRxLowerPriority: ScriptCommand? = nil
     public var notifyPriorityChanges: Bool?
     public var smtpAlert: Bool?
 
@@ -199,7 +199,9 @@ public struct TrackedReference: Hashable, Sendable {
 }
 
 /// The scripts an instance or sync group runs on its transitions.
-public struct NotifyScripts: Hashable, Sendable {
+public struct NotifyScripts: Hashable, Sendable, EmptyByDefault {
+    public static let empty = NotifyScripts()
+
     public var master: ScriptCommand?
     public var backup: ScriptCommand?
     public var fault: ScriptCommand?

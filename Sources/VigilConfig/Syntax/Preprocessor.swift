@@ -110,17 +110,20 @@ public struct Preprocessor {
         let paths = matches.isEmpty ? [path] : matches
         currentDirectory = fileSystem.currentDirectory()
         for file in paths {
-            let bytes: [UInt8]
+            var failure: ConfigFileError?
             do {
-                bytes = try fileSystem.contents(of: file)
+                let pieces = try fileSystem.pieces(of: file)
+                withFile(file) { $0.read(pieces, file: file) }
+                failure = pieces.failure
             } catch {
+                failure = error
+            }
+            if let failure {
                 diagnostics.append(
                     Diagnostic(
                         .fatal, .fileNotFound, at: SourceLocation(file: file, line: 0, column: 0),
-                        "cannot read the configuration file: \(error.explanation); give an existing file with -f"))
-                continue
+                        "cannot read the configuration file: \(failure.explanation); give an existing file with -f"))
             }
-            withFile(file) { $0.read(bytes: bytes, file: file) }
         }
         finishDefinition()
     }
@@ -139,27 +142,27 @@ public struct Preprocessor {
     }
 
     private mutating func read(bytes: [UInt8], file: String) {
+        read(ConfigFilePieces(bytes: bytes), file: file)
+    }
+
+    /// Reads a file's lines as its pieces arrive: only a line that spans two pieces is copied.
+    private mutating func read(_ pieces: ConfigFilePieces, file: String) {
         let fileID = SourceFiles.id(of: file)
         var lineNumber = 0
-        var start = 0
-        let count = bytes.count
         var reportedBinary = false
-        while start < count {
-            var end = start
-            while end < count && bytes[end] != 0x0a { end += 1 }
+        func line(_ text: ArraySlice<UInt8>) {
             lineNumber += 1
-            var lineEnd = end
-            while lineEnd > start && (bytes[lineEnd - 1] == 0x0d) { lineEnd -= 1 }
-            if pendingDefinition == nil, let plain = Self.plainLine(bytes[start..<lineEnd]) {
+            var lineEnd = text.endIndex
+            while lineEnd > text.startIndex && (text[lineEnd - 1] == 0x0d) { lineEnd -= 1 }
+            if pendingDefinition == nil, let plain = Self.plainLine(text[text.startIndex..<lineEnd]) {
                 if !plain.isEmpty {
                     let location = SourceLocation(
-                        fileID: fileID, line: lineNumber, column: 1 + plain.startIndex - start)
+                        fileID: fileID, line: lineNumber, column: 1 + plain.startIndex - text.startIndex)
                     emit(LogicalLine(bytes: plain, location: location))
                 }
-                start = end + 1
-                continue
+                return
             }
-            var physical = Array(bytes[start..<lineEnd])
+            var physical = Array(text[text.startIndex..<lineEnd])
             if let nul = physical.firstIndex(of: 0) {
                 if !reportedBinary {
                     diagnostics.append(
@@ -172,8 +175,27 @@ public struct Preprocessor {
                 physical.removeSubrange(nul...)
             }
             processPhysical(physical, SourceLocation(fileID: fileID, line: lineNumber, column: 1))
-            start = end + 1
         }
+        var carried = [UInt8]()
+        while let piece = pieces.next() {
+            var start = piece.startIndex
+            if !carried.isEmpty {
+                guard let newline = piece.firstIndex(of: 0x0a) else {
+                    carried += piece
+                    continue
+                }
+                carried += piece[start..<newline]
+                line(carried[...])
+                carried.removeAll(keepingCapacity: true)
+                start = newline + 1
+            }
+            while let newline = piece[start...].firstIndex(of: 0x0a) {
+                line(piece[start..<newline])
+                start = newline + 1
+            }
+            carried += piece[start...]
+        }
+        if !carried.isEmpty { line(carried[...]) }
     }
 
     // MARK: - Lines
@@ -780,17 +802,20 @@ public struct Preprocessor {
                     ))
                 continue
             }
-            let bytes: [UInt8]
+            var failure: ConfigFileError?
             do {
-                bytes = try fileSystem.contents(of: match)
+                let pieces = try fileSystem.pieces(of: match)
+                withFile(match) { $0.read(pieces, file: match) }
+                failure = pieces.failure
             } catch {
+                failure = error
+            }
+            if let failure {
                 diagnostics.append(
                     Diagnostic(
                         strict ? .error : .warning, .fileUnreadable, at: location,
-                        "cannot include '\(match)': \(error.explanation)"))
-                continue
+                        "cannot include '\(match)': \(failure.explanation)"))
             }
-            withFile(match) { $0.read(bytes: bytes, file: match) }
         }
     }
 

@@ -103,7 +103,10 @@ extension Validator {
                 configuration.syncGroups[index].trackScripts.removeAll { disabledScripts.contains($0.name) }
             }
         }
+        // Moved out while filtered (`examine` reports into self), so that the filter's writes find the arrays
+        // unshared and change them in place rather than copy them.
         var filtered = configuration
+        configuration = Configuration()
         filtered.filterScriptCommands { purpose, command in
             let vrrp = [.syncGroupNotify, .instanceNotify, .vrrpFIFO].contains(purpose)
             return examine(command, user: nil, tracker: false, vrrp: vrrp)
@@ -151,9 +154,16 @@ extension Configuration {
                 instances[index].notifyMasterRxLowerPriority, .instanceNotify)
         }
         for serverIndex in virtualServers.indices {
-            virtualServers[serverIndex].quorumUp = filtered(virtualServers[serverIndex].quorumUp, .quorum)
-            virtualServers[serverIndex].quorumDown = filtered(virtualServers[serverIndex].quorumDown, .quorum)
-            for realIndex in virtualServers[serverIndex].realServers.indices {
+            if virtualServers[serverIndex].quorumUp != nil || virtualServers[serverIndex].quorumDown != nil {
+                virtualServers[serverIndex].quorumUp = filtered(virtualServers[serverIndex].quorumUp, .quorum)
+                virtualServers[serverIndex].quorumDown = filtered(virtualServers[serverIndex].quorumDown, .quorum)
+            }
+            let withScripts = virtualServers[serverIndex].realServers.indices.filter { realIndex in
+                let real = virtualServers[serverIndex].realServers[realIndex]
+                return real.notifyUp != nil || real.notifyDown != nil
+                    || real.checkers.contains { if case .misc = $0.kind { true } else { false } }
+            }
+            for realIndex in withScripts {
                 var real = virtualServers[serverIndex].realServers[realIndex]
                 real.notifyUp = filtered(real.notifyUp, .realServerNotify)
                 real.notifyDown = filtered(real.notifyDown, .realServerNotify)

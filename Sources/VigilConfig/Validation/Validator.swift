@@ -699,9 +699,13 @@ struct Validator {
                         .warning, .unknownReference, checker.location,
                         "BFD_CHECK uses bfd_instance \(name), but \(configuration.bfdInstances.contains { $0.name == name } ? "it reports to VRRP only (it says `vrrp`)" : "no `bfd_instance \(name)` is defined\(suggest(name, configuration.bfdInstances.map(\.name)))"); the check is removed")
                 }
-                server.realServers[real].checkers.removeAll { checker in
+                // Looked for before removing: a removal on a shared array copies it (10,000 real servers, 6 MB).
+                let dequeued = { (checker: Checker) -> Bool in
                     guard case .bfd(let name) = checker.kind else { return false }
-                    return !configuration.bfdInstances.contains { $0.name == name && $0.toChecker }
+                    return !self.configuration.bfdInstances.contains { $0.name == name && $0.toChecker }
+                }
+                if server.realServers[real].checkers.contains(where: dequeued) {
+                    server.realServers[real].checkers.removeAll(where: dequeued)
                 }
             }
 
