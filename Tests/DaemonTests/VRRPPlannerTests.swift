@@ -331,6 +331,46 @@ struct VRRPPlannerTrackingTests {
         #expect(harness.logs.contains("VRRP_Script(chk_fault) failed (due to signal 9)"))
     }
 
+    @Test("a master's adverts are encoded once per priority: every one is what the RFC's encoding of its priority gives")
+    func advertEncodingFollowsPriority() {
+        var harness = PlannerHarness(
+            Self.scripts
+                + instanceText(state: "MASTER", priority: 150, extra: "    track_script {\n        chk_weight\n    }"))
+        harness.start()
+        guard case .runScript(let run, _, _, _)? = harness.actions.first(where: { if case .runScript = $0 { true } else { false } }) else {
+            Issue.record("no script run")
+            return
+        }
+        /// Runs for `duration`, every script run ending at once with `outcome`; the adverts sent meanwhile.
+        func running(_ duration: Duration, _ outcome: VRRPPlanner.ScriptEnding) -> ArraySlice<VRRPPlanner.OutgoingAdvert> {
+            let mark = harness.sent.count
+            let end = harness.now + duration
+            while harness.now < end {
+                if harness.planner.scripts["chk_weight"]?.running == true {
+                    harness.feed(harness.planner.scriptEnded(run, outcome, now: harness.now))
+                }
+                harness.advance(by: .milliseconds(100))
+            }
+            return harness.sent[mark...]
+        }
+        func expected(_ priority: UInt8) -> [UInt8] {
+            Advertisement(
+                version: .v2, virtualRouterID: 51, priority: priority, interval: .seconds(1),
+                addresses: [IPAddress("198.51.100.100")!], authentication: .none
+            ).encoded(source: IPAddress("198.51.100.1")!, destination: IPAddress("224.0.0.18")!)
+        }
+        let passing = running(.seconds(10), .exited(0))
+        #expect(passing.count >= 4 && passing.allSatisfy { Array($0.bytes[20...]) == expected(150) })
+        #expect(Set(passing.map { Array($0.bytes[4..<6]) }).count == passing.count, "a new IPv4 identification each")
+        // The script fails: weight -60, the adverts carry 90; it passes again: 150.
+        _ = running(.seconds(3), .exited(1))
+        let failing = running(.seconds(3), .exited(1))
+        #expect(failing.count >= 2 && failing.allSatisfy { Array($0.bytes[20...]) == expected(90) })
+        _ = running(.seconds(3), .exited(0))
+        let again = running(.seconds(3), .exited(0))
+        #expect(again.count >= 2 && again.allSatisfy { Array($0.bytes[20...]) == expected(150) })
+    }
+
     @Test("a script past its timeout is killed and counts as a failure")
     func timeout() {
         var harness = PlannerHarness(

@@ -65,6 +65,10 @@ struct RouterState {
     /// AH authentication: the HMAC key, and the sequence number sent and accepted.
     private(set) var authenticationKey: HMACMD5?
     var authenticationSequence = AuthenticationSequence()
+    /// The VRRP part of the adverts last sent, one per destination, for the priority and source they were made
+    /// for: a master sends the same bytes every interval, so they are encoded and summed once, not per advert.
+    /// A reload's `reconfigure` forgets them.
+    var encodedAdverts: (priority: UInt8, source: IPAddress, payloads: [[UInt8]])?
 
     init(id: RouterID, instance: VRRPInstance, global: GlobalDefinitions) {
         self.id = id
@@ -83,6 +87,7 @@ struct RouterState {
         .Action]
     {
         instance = Self.running(new)
+        encodedAdverts = nil
         policy = Self.policy(new)
         (destinations, configuredSource) = Self.endpoints(new, global)
         authenticationKey = Self.authenticationKey(policy, new)

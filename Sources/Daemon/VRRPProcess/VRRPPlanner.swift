@@ -673,7 +673,14 @@ struct VRRPPlanner {
             return priority == 0
                 ? [] : [.log(.error, "(\(routers[index].name)) cannot send an advert: no interface or address to send from")]
         }
-        let advert = routers[index].advertisement(priority: priority)
+        let payloads: [[UInt8]]
+        if let cached = routers[index].encodedAdverts, cached.priority == priority, cached.source == source {
+            payloads = cached.payloads
+        } else {
+            let advert = routers[index].advertisement(priority: priority)
+            payloads = routers[index].destinations.map { advert.encoded(source: source, destination: $0) }
+            routers[index].encodedAdverts = (priority, source, payloads)
+        }
         let identification = routers[index].nextIdentification()
         let unicast = routers[index].isUnicast
         let ttl = unicast ? UInt8(routers[index].instance.unicastTTL ?? 255) : 255
@@ -683,8 +690,7 @@ struct VRRPPlanner {
         let key = routers[index].authenticationKey
         let name = routers[index].name
         var actions = [Action]()
-        for destination in routers[index].destinations {
-            let bytes = advert.encoded(source: source, destination: destination)
+        for (destination, bytes) in zip(routers[index].destinations, payloads) {
             let packet: [UInt8]
             if family == .ipv6 {
                 packet = bytes
