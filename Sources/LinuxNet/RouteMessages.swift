@@ -3,8 +3,10 @@ import VigilConfig
 /// Something Vigil puts into the kernel and takes out again exactly as it put it: an address, a route or a rule.
 public enum KernelEntry: Hashable, Sendable, CustomStringConvertible {
     case address(InterfaceAddress)
-    case route(KernelRoute)
-    case rule(KernelRule)
+    /// Routes and rules boxed: inline they made every entry 296 bytes, and most entries (one per virtual
+    /// address every master holds) are addresses of 120.
+    indirect case route(KernelRoute)
+    indirect case rule(KernelRule)
 
     public var description: String {
         switch self {

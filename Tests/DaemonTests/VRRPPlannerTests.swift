@@ -171,6 +171,10 @@ struct VRRPPlannerStartTests {
         // One action is queued and copied per advert sent: a notification's instance or a kernel entry inline
         // made every action 1,416 bytes.
         #expect(MemoryLayout<VRRPPlanner.Action>.stride <= 160, "\(MemoryLayout<VRRPPlanner.Action>.stride) bytes")
+        // What each instance costs for as long as it runs (the scaling curve's slope): its router, and a kernel
+        // entry per address it holds (an address inline beside a route's 296 bytes made every entry that large).
+        #expect(MemoryLayout<RouterState>.stride <= 1_600, "\(MemoryLayout<RouterState>.stride) bytes")
+        #expect(MemoryLayout<KernelEntry>.stride <= 128, "\(MemoryLayout<KernelEntry>.stride) bytes")
     }
 
     @Test("a backup takes over after Master_Down_Interval, and keeps advertising every interval")
