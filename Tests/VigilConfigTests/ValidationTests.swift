@@ -255,6 +255,12 @@ struct ValidationTests {
         let fine = load("global_defs {\n    enable_script_security\n}\n" + text, environment: withUser)
         #expect(fine.configTestExitCode == 0, "\(fine.diagnostics)")
         #expect(fine.configuration.vrrpScripts.count == 2)
+        // keepalived looks keepalived_script up only for a script that needs it: none, no lookup and no error.
+        let none = load(
+            "global_defs {\n    enable_script_security\n}\n" + instance("    virtual_router_id 1"),
+            environment: environment)
+        #expect(none.configTestExitCode == 0, "\(none.diagnostics)")
+        #expect(none.codes(.error).isEmpty)
     }
 
     @Test("a missing VRRP interface stops keepalived's checks before script security: exit 5, not 6")
