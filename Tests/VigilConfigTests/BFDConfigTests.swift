@@ -15,6 +15,45 @@ struct BFDConfigTests {
         #expect(b.effectiveTTL == 64)
     }
 
+    @Test("a BFD_CHECK whose bfd_instance is missing or reports to VRRP only is removed, with a warning each")
+    func checkerReferences() throws {
+        let result = load(
+            """
+            bfd_instance both {
+                neighbor_ip 192.0.2.1
+            }
+            bfd_instance vrrp_only {
+                neighbor_ip 192.0.2.2
+                vrrp
+            }
+            virtual_server 192.0.2.100 80 {
+                real_server 192.0.2.1 80 {
+                    BFD_CHECK {
+                        name both
+                    }
+                }
+                real_server 192.0.2.2 80 {
+                    BFD_CHECK {
+                        name vrrp_only
+                    }
+                    TCP_CHECK {
+                    }
+                }
+                real_server 192.0.2.3 80 {
+                    BFD_CHECK {
+                        name nowhere
+                    }
+                }
+            }
+            """)
+        let reals = try #require(result.configuration.virtualServers.first).realServers
+        #expect(reals.map(\.checkers.count) == [1, 1, 0])
+        #expect(reals[1].checkers.first.map { if case .tcp = $0.kind { true } else { false } } == true)
+        let removals = result.diagnostics.filter { $0.message.hasSuffix("the check is removed") }
+        #expect(removals.map(\.location.line) == [15, 22], "\(result.diagnostics)")
+        #expect(removals.first?.message.contains("it reports to VRRP only") == true)
+    }
+
     @Test("every keyword, with millisecond decimals and `max_hops -1` as 255")
     func everything() throws {
         let result = load(

@@ -213,5 +213,5 @@ public struct NotifyScripts: Hashable, Sendable, EmptyByDefault {
 
     public var all: [ScriptCommand] { [master, backup, fault, stop, generic].compactMap { $0 } }
 
-    public var isEmpty: Bool { master == nil && backup == nil && fault == nil && stop == nil && generic == nil }
+    public var isEmpty: Bool { self == .empty }
 }
