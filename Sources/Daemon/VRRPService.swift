@@ -306,6 +306,8 @@ public final class VRRPService {
             reloader.submit { previous.close(timeout: .seconds(10)) }
         case .log(let level, let message):
             logger.log(level: level, "\(message)")
+        case .proceed(let continuation):
+            return planner.proceed(continuation)
         case .systemd(let text):
             if text.hasPrefix("RELOADING=1") {
                 systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(loop.now / 1000)")
@@ -357,7 +359,10 @@ public final class VRRPService {
     // MARK: - Turning I/O into events
 
     func socketReadable(_ key: SocketKey) {
-        io.receive(key) { datagram in perform(planner.received(datagram, on: key, now: now)) }
+        // An advert happened when it arrived (the kernel's stamp), not when the loop got round to it.
+        io.receive(key) { datagram in
+            perform(planner.received(datagram, on: key, now: datagram.arrival.map(MonotonicTime.init(nanoseconds:)) ?? now))
+        }
     }
 
     /// Everything the monitor has waiting goes to the planner as one batch: the kernel sends one message per

@@ -11,6 +11,8 @@ public struct Datagram: Sendable {
     public var destination: IPAddress?
     /// IPv6 hop limit from IPV6_HOPLIMIT; IPv4 carries its TTL in the header.
     public var hopLimit: Int?
+    /// When the kernel received it (SO_TIMESTAMPNS), in CLOCK_MONOTONIC nanoseconds; nil when unknown.
+    public var arrival: Int64?
 
     public init(bytes: ArraySlice<UInt8>, source: IPAddress, destination: IPAddress? = nil, hopLimit: Int? = nil) {
         self.bytes = bytes
@@ -58,6 +60,9 @@ public final class VRRPSocket: @unchecked Sendable {
         } else {
             // Bursts of adverts from hundreds of routers must fit.
             try? setSocketOption(fd, SOL_SOCKET, SO_RCVBUF, 1 << 20, "SO_RCVBUF")
+            // The kernel's time of arrival: Master_Down_Interval runs from when an advert came, not from when
+            // the loop got to read it (a wake-up's latency, or a busy moment's).
+            try? setSocketOption(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS")
         }
         switch family {
         case .ipv4:

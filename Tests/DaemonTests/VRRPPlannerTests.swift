@@ -55,6 +55,8 @@ struct PlannerHarness {
                     }
                 }
                 queue = planner.changed(owner, entry, add: add, errno: errno, message: nil) + queue
+            case .proceed(let continuation):
+                queue = planner.proceed(continuation) + queue
             default: break
             }
         }
@@ -188,6 +190,45 @@ struct VRRPPlannerStartTests {
         let adverts = harness.sent.count
         harness.advance(by: .seconds(3))
         #expect(harness.sent.count == adverts + 3)
+    }
+
+    @Test("a takeover's advert is the first thing out: the rest (addresses, announcements, the group) is worked out behind it")
+    func takeoverAdvertFirst() {
+        // A sync group: the second member follows the first's takeover, inside what is worked out behind the advert.
+        let text =
+            "vrrp_sync_group G1 {\n    group {\n        VI_1\n        VI_2\n    }\n}\n"
+            + instanceText(name: "VI_1", priority: 100)
+            + instanceText(name: "VI_2", priority: 100, vrid: 52, interface: "eth1", addresses: ["203.0.113.100"])
+        var harness = PlannerHarness(text)
+        harness.start(Interfaces.standard + [Interfaces.link(3, "eth1"), Interfaces.address(3, "203.0.113.1/24")])
+        harness.advance(by: .seconds(3))
+        #expect(harness.state("VI_1") == .backup && harness.state("VI_2") == .backup)
+        // A member whose timer runs out first waits for the group (keepalived's rule); the first takeover's actions:
+        var first = [VRRPPlanner.Action]()
+        while harness.state("VI_1") == .backup && harness.state("VI_2") == .backup,
+            let (timer, deadline) = harness.timers.min(by: { $0.value < $1.value })
+        {
+            harness.timers[timer] = nil
+            harness.now = deadline
+            first = harness.planner.timerFired(timer, now: deadline)
+            if harness.state("VI_1") == .backup && harness.state("VI_2") == .backup { harness.feed(first) }
+        }
+        guard first.count == 2, case .send(let advert) = first[0], case .proceed(let rest) = first[1] else {
+            Issue.record("not an advert and the rest behind it: \(first)")
+            return
+        }
+        #expect(advert.bytes[9] == 112 && advert.bytes[22] == 100, "a VRRP advert at priority 100")
+        // Behind it: the state change, its addresses and announcements, and the other member's takeover.
+        let mark = harness.actions.count
+        harness.feed(first)
+        let behind = harness.since(mark + 2)
+        #expect(rest.actions.contains { if case .stateChanged(_, .master, _) = $0 { true } else { false } })
+        #expect(harness.state("VI_1") == .master && harness.state("VI_2") == .master)
+        #expect(harness.addresses.isSuperset(of: ["2 198.51.100.100/32", "3 203.0.113.100/32"]))
+        #expect(behind.contains { if case .announce = $0 { true } else { false } })
+        #expect(harness.sent.suffix(2).map { $0.socket.index }.sorted() == [2, 3], "both members advertised")
+        // Done after the proceed is the same as done in one go: no action left for later, no proceed from proceed.
+        #expect(!behind.contains { if case .proceed = $0 { true } else { false } })
     }
 
     @Test("an address already there belongs to someone else: used, never removed; a failed removal is an error")

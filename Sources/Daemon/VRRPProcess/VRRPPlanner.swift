@@ -126,6 +126,16 @@ struct VRRPPlanner {
         case loadConfiguration
         /// Everything is said and done: stop the loop.
         case exit
+        /// The rest of a router's takeover, worked out after its advert is on the wire: the executor answers with
+        /// `proceed` before anything else.
+        case proceed(Continuation)
+    }
+
+    /// What a router still has to do once the advert that goes first is sent.
+    struct Continuation: Equatable, Sendable {
+        var router: RouterID
+        var actions: [VirtualRouter.Action]
+        var now: MonotonicTime
     }
 
     struct ScriptState {
@@ -194,7 +204,16 @@ struct VRRPPlanner {
 
     // MARK: - Looking things up
 
-    func index(of id: RouterID) -> Int? { routers.firstIndex { $0.id == id } }
+    /// Routers are in the order of their IDs (each new one gets the next; a reload only removes): a binary search.
+    func index(of id: RouterID) -> Int? {
+        var low = 0
+        var high = routers.count
+        while low < high {
+            let middle = (low + high) / 2
+            if routers[middle].id < id { low = middle + 1 } else { high = middle }
+        }
+        return low < routers.count && routers[low].id == id ? low : nil
+    }
     func router(_ id: RouterID) -> RouterState? { index(of: id).map { routers[$0] } }
     func router(named name: String) -> RouterState? { routers.first { $0.name == name } }
     var resolve: (String) -> Int32? { { [table] in table.link(named: $0)?.index } }
@@ -614,7 +633,10 @@ struct VRRPPlanner {
         case .router(let id, let routerTimer):
             guard let index = index(of: id) else { return [] }
             let allowed = routerTimer != .masterDown || syncAllowsMaster(index)
-            return run(routers[index].router.timerFired(routerTimer, now: now, syncAllowsMaster: allowed), index, now: now)
+            // Nothing follows `run` here, so what it defers behind the advert ends up in the same order.
+            return run(
+                routers[index].router.timerFired(routerTimer, now: now, syncAllowsMaster: allowed)[...], index,
+                now: now, advertFirst: true)
         case .scriptRun(let name):
             return runScript(name, now: now)
         case .scriptTimeout(let name):
@@ -634,16 +656,37 @@ struct VRRPPlanner {
         }
     }
 
+    /// The executor's answer to `proceed`, right after the advert went out.
+    mutating func proceed(_ continuation: Continuation) -> [Action] {
+        guard let index = index(of: continuation.router) else { return [] }
+        return run(continuation.actions[...], index, now: continuation.now, advertFirst: false)
+    }
+
     // MARK: - The state machines' actions
 
     /// Carries out one router's state machine actions: what it asks becomes the process's actions.
     mutating func run(_ routerActions: [VirtualRouter.Action], _ index: Int, now: MonotonicTime) -> [Action] {
+        run(routerActions[...], index, now: now, advertFirst: false)
+    }
+
+    /// With `advertFirst`, a transition's advert (a takeover's first, a resignation's priority 0) goes out before
+    /// the rest is even worked out (the addresses' kernel entries, the announcements, the state change's logs,
+    /// notifications and sync group): the rest becomes a `proceed` behind it. Only for a caller that does nothing
+    /// after `run`, so that the order of everything is the same as without.
+    mutating func run(
+        _ routerActions: ArraySlice<VirtualRouter.Action>, _ index: Int, now: MonotonicTime, advertFirst: Bool
+    ) -> [Action] {
         var actions = [Action]()
         let id = routers[index].id
-        for action in routerActions {
-            switch action {
+        for position in routerActions.indices {
+            switch routerActions[position] {
             case .sendAdvertisement(let priority):
                 actions += sendAdvertisement(index, priority: priority)
+                let rest = routerActions[(position + 1)...]
+                if advertFirst && rest.contains(where: { if case .stateChanged = $0 { true } else { false } }) {
+                    actions.append(.proceed(Continuation(router: id, actions: Array(rest), now: now)))
+                    return actions
+                }
             case .addVirtualAddresses:
                 actions += addVirtualEntries(index)
             case .removeVirtualAddresses:
