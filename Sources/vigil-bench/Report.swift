@@ -11,6 +11,7 @@ struct BenchReport: Codable {
     var jitter: [JitterResult] = []
     var flood: [FloodResult] = []
     var loss: [LossResult] = []
+    var stress: [StressResult] = []
     var checkers: [CheckerResult] = []
     var checkersVM: [CheckerResult] = []
     var scale: [ScaleResult] = []
@@ -84,6 +85,15 @@ struct BenchReport: Codable {
             for result in loss {
                 out +=
                     "| \(result.implementation) | \(result.lossPercent)% | \(result.seconds) | \(result.spuriousTakeovers) | \(f1(result.predicted)) |\n"
+            }
+            out += "\n"
+        }
+        if !stress.isEmpty {
+            out +=
+                "## advert_int 0.01 under full CPU load\n\nA master (priority 150) and a backup (100) at VRRPv3 `advert_int 0.01` (Master_Down_Interval 36.1 ms) while \(stress[0].hogs) busy loops (`sh -c 'while :; do :; done'`, two per CPU, normal priority) keep both CPUs full for \(stress[0].seconds) s. Every row runs at the same time, each pair in a lab of its own, so that all see the same load. Settings: both daemons `-l` (console log), the same keepalived.conf; Vigil's defaults (its VRRP loop at SCHED_RR 1); keepalived's defaults (normal priority), and keepalived again with its documented remedy for a busy host, `vrrp_rt_priority 1` (with its default `vrrp_rlimit_rttime` 10 ms). A spurious takeover is the VIP added on the backup (`ip monitor address`); the gaps are the master's, on the wire.\n\n| implementation | global_defs | spurious takeovers | backup adverts | master adverts | longest master gap (ms) | gaps over 20 ms | load average |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+            for result in stress {
+                out +=
+                    "| \(result.implementation) | \(result.variant.isEmpty ? "(defaults)" : "`\(result.variant)`") | \(result.spuriousTakeovers) | \(result.backupAdverts) | \(result.masterAdverts) | \(f1(result.longestGapMs)) | \(result.gapsOverTwoIntervals) | \(f1(result.loadAverage)) |\n"
             }
             out += "\n"
         }

@@ -10,12 +10,15 @@ struct Bench: ParsableCommand {
 
     @Option(
         help:
-            "Sections to run, comma-separated: takeover, jitter, scale, curve, startup, config, flood, checkers, checkers-vm, tracking, bfd, loss (loss and curve are not in the default run: loss takes --loss-seconds, curve about 20 minutes)."
+            "Sections to run, comma-separated: takeover, jitter, scale, curve, startup, config, flood, checkers, checkers-vm, tracking, bfd, loss, stress (loss, stress and curve are not in the default run: loss takes --loss-seconds, stress --stress-seconds, curve about 20 minutes)."
     )
     var only = "takeover,jitter,scale,startup,config,flood,checkers,checkers-vm,tracking,bfd"
 
     @Option(help: "Seconds the advert-loss measurement lasts (both implementations at once).")
     var lossSeconds = 300
+
+    @Option(help: "Seconds the advert_int 0.01 run under full CPU load lasts (every variant at once).")
+    var stressSeconds = 600
 
     @Option(help: "Takeover trials per mode and implementation.")
     var trials = 20
@@ -122,6 +125,10 @@ struct Bench: ParsableCommand {
                             implementation, interval: interval, multiplier: 3, trials: max(5, trials / 2), vigil: vigil))
                 }
             }
+        }
+        if sections.contains("stress") {
+            log("advert_int 0.01 under full CPU load for \(stressSeconds) s, every variant at once")
+            report.stress = try measureStress(seconds: stressSeconds, vigil: vigil)
         }
         if sections.contains("loss") {
             log("loss 20% for \(lossSeconds) s, both implementations at once")
