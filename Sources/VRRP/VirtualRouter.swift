@@ -148,7 +148,7 @@ public struct VirtualRouter: Sendable {
     /// Our own address on the wire, to break ties between equal priorities (the higher address wins).
     public var primaryAddress: IPAddress?
     /// The deadline of each armed timer, as the driver was told.
-    public private(set) var deadlines: [Timer: MonotonicTime] = [:]
+    public private(set) var deadlines = TimerDeadlines()
     private var preemptDeadline: MonotonicTime?
     private var faultReason: String?
     /// Whether this router wants MASTER (what it would do alone; sync groups hold it back).
