@@ -57,9 +57,8 @@ struct ConfigurationBuilder {
             case nil:
                 break
             }
-            if reportingSupport {
-                reportSupport(
-                    keyword.canonicalName ?? keyword.name, as: statement.name, in: schema.context, statement.location)
+            if reportingSupport, let diagnostic = keyword.support?.diagnostic(for: statement.name, at: statement.location) {
+                diagnostics.append(diagnostic)
             }
             switch keyword.shape {
             case .block, .list:

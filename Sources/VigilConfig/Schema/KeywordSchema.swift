@@ -25,6 +25,9 @@ public struct KeywordSchema: Sendable {
     public let deprecation: Deprecation?
     /// When set, the keyword is another spelling of this one and is read the same way.
     public let canonicalName: String?
+    /// What Vigil does with it where it stands (`KeywordInventory`), set by its block: read with the keyword
+    /// itself, not looked up again for every line of a file.
+    public internal(set) var support: KeywordSupport?
 
     /// How strongly to say that a keyword is deprecated, and what to use instead. Warnings are for the keywords
     /// keepalived itself reports (so `-t` exit codes agree); notes for those it only logs.
@@ -71,7 +74,10 @@ public final class BlockSchema: Sendable {
     public init(_ context: String, _ keywords: [KeywordSchema]) {
         self.context = context
         var table = [String: KeywordSchema]()
-        for keyword in keywords { table[keyword.name] = keyword }
+        for var keyword in keywords {
+            keyword.support = KeywordInventory.support(keyword.canonicalName ?? keyword.name, in: context)
+            table[keyword.name] = keyword
+        }
         self.keywords = table
     }
 
