@@ -307,7 +307,10 @@ public final class VRRPService {
         case .log(let level, let message):
             logger.log(level: level, "\(message)")
         case .proceed(let continuation):
-            return planner.proceed(continuation)
+            // Many routers taking over at once (a start, a failed peer): every advert goes out before any of
+            // their addresses and announcements.
+            guard continuation.independent, loop.isDispatchingTimers else { return planner.proceed(continuation) }
+            loop.afterDueTimers { [unowned self] in perform(planner.proceed(continuation)) }
         case .systemd(let text):
             if text.hasPrefix("RELOADING=1") {
                 systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(loop.now / 1000)")

@@ -188,11 +188,27 @@ public final class EventLoop: @unchecked Sendable {
             guard let entry = timerHandlers.removeValue(forKey: id), entry.deadline == deadline else { continue }
             timed(entry.label, .timer, entry.handler)
         }
+        while !afterTimers.isEmpty && running {
+            let batch = afterTimers
+            afterTimers.removeAll()
+            for work in batch { timed("after due timers", .timer, work) }
+        }
         dispatchingTimers = false
         rearm()
     }
 
     private var dispatchingTimers = false
+    private var afterTimers: [Handler] = []
+
+    /// Whether the loop is running the timers due now.
+    public var isDispatchingTimers: Bool { dispatchingTimers }
+
+    /// Runs `work` once every timer due now has run, before the loop waits again (at once when no timers are
+    /// running): what a timer set in motion that must not hold up the timers due with it.
+    public func afterDueTimers(_ work: @escaping Handler) {
+        preconditionInEventLoop()
+        if dispatchingTimers { afterTimers.append(work) } else { work() }
+    }
 
     private func rearm() {
         // Drop cancelled entries from the top so the timerfd is armed for a live one.

@@ -187,6 +187,7 @@ struct VRRPPlannerStartTests {
         #expect(harness.state("VI_1") == .backup)
         harness.advance(by: .milliseconds(700))
         #expect(harness.state("VI_1") == .master, "3 s + (256 - 100)/256 s")
+        #expect(harness.actions.contains { if case .proceed(let rest) = $0 { rest.independent } else { false } })
         let adverts = harness.sent.count
         harness.advance(by: .seconds(3))
         #expect(harness.sent.count == adverts + 3)
@@ -223,6 +224,7 @@ struct VRRPPlannerStartTests {
         harness.feed(first)
         let behind = harness.since(mark + 2)
         #expect(rest.actions.contains { if case .stateChanged(_, .master, _) = $0 { true } else { false } })
+        #expect(!rest.independent, "a sync group's member: its rest may not wait for other routers")
         #expect(harness.state("VI_1") == .master && harness.state("VI_2") == .master)
         #expect(harness.addresses.isSuperset(of: ["2 198.51.100.100/32", "3 203.0.113.100/32"]))
         #expect(behind.contains { if case .announce = $0 { true } else { false } })

@@ -16,6 +16,8 @@ final class FakeVRRPIO: VRRPIO {
     var sent: [VRRPPlanner.OutgoingAdvert] = []
     var addressChanges: [(InterfaceAddress, Bool)] = []
     var frames = 0
+    /// Adverts and address changes in the order they reached the machine.
+    var events: [String] = []
     var addressAnswer: (InterfaceAddress, Bool) -> Int32 = { _, _ in 0 }
     private var descriptors: [SocketKey: Int32] = [:]
 
@@ -33,11 +35,15 @@ final class FakeVRRPIO: VRRPIO {
 
     func receive(_ key: SocketKey, _ handler: (Datagram) -> Void) {}
 
-    func send(_ advert: VRRPPlanner.OutgoingAdvert) throws(SystemError) { sent.append(advert) }
+    func send(_ advert: VRRPPlanner.OutgoingAdvert) throws(SystemError) {
+        sent.append(advert)
+        events.append("advert \(advert.bytes[21])")
+    }
 
     func change(_ entry: KernelEntry, add: Bool) -> (errno: Int32, message: String?) {
         guard case .address(let address) = entry else { return (0, nil) }
         addressChanges.append((address, add))
+        events.append("\(add ? "add" : "remove") \(address.prefix.address)")
         return (addressAnswer(address, add), nil)
     }
 
@@ -88,5 +94,21 @@ struct VRRPServiceTests {
         #expect(io.sent.last?.bytes[22] == 0, "priority 0")
         let removed = io.addressChanges.filter { !$0.1 }.map { "\($0.0.prefix)" }
         #expect(removed == ["198.51.100.100/32"], "the address already there is not Vigil's to remove")
+    }
+
+    @Test("routers taking over at the same moment all advertise before any of them adds its addresses")
+    func advertsFirst() throws {
+        let io = FakeVRRPIO()
+        let text = (1...3).map {
+            instanceText(name: "VI_\($0)", state: "MASTER", priority: 255, vrid: 50 + $0, addresses: ["198.51.100.\(100 + $0)"])
+        }.joined()
+        let service = try service(io, text)
+        service.perform(service.planner.start(interfaces: Interfaces.standard, forwarding: [:], now: service.now))
+        try run(service, for: .milliseconds(200))
+        // Timers due at the same moment run in no particular order; the adverts all come first.
+        #expect(io.events.count == 6)
+        #expect(Set(io.events.prefix(3)) == ["advert 51", "advert 52", "advert 53"])
+        #expect(Set(io.events.suffix(3)) == ["add 198.51.100.101", "add 198.51.100.102", "add 198.51.100.103"])
+        #expect(io.frames == 15, "five announcements of each address")
     }
 }

@@ -6,6 +6,25 @@ import Testing
 /// as NIO's `NIOLoopBound` does (an exit test: the failing access runs in a child process).
 @Suite("Event loop rules")
 struct EventLoopRuleTests {
+    @Test("work put off by a timer runs after every timer due with it, before the loop waits again")
+    func afterDueTimers() throws {
+        let loop = try EventLoop()
+        var order = [String]()
+        let due = loop.now
+        loop.schedule(at: due) {
+            order.append("first")
+            #expect(loop.isDispatchingTimers)
+            loop.afterDueTimers { order.append("put off by first") }
+        }
+        loop.schedule(at: due) { order.append("second") }
+        loop.schedule(at: due + 20_000_000) { loop.stop() }
+        try loop.run()
+        #expect(order == ["first", "second", "put off by first"])
+        #expect(!loop.isDispatchingTimers)
+        loop.afterDueTimers { order.append("outside a timer: at once") }
+        #expect(order.last == "outside a timer: at once")
+    }
+
     @Test("LoopBound's value on its loop's thread is fine")
     func sameThread() throws {
         let loop = try EventLoop()

@@ -127,7 +127,8 @@ struct VRRPPlanner {
         /// Everything is said and done: stop the loop.
         case exit
         /// The rest of a router's takeover, worked out after its advert is on the wire: the executor answers with
-        /// `proceed` before anything else.
+        /// `proceed` before anything else, or, when it is `independent`, once every timer due at the same moment
+        /// has run (their adverts first).
         case proceed(Continuation)
     }
 
@@ -136,6 +137,8 @@ struct VRRPPlanner {
         var router: RouterID
         var actions: [VirtualRouter.Action]
         var now: MonotonicTime
+        /// Not in a sync group: nothing another router does meanwhile depends on it, nor it on them.
+        var independent: Bool
     }
 
     struct ScriptState {
@@ -684,7 +687,10 @@ struct VRRPPlanner {
                 actions += sendAdvertisement(index, priority: priority)
                 let rest = routerActions[(position + 1)...]
                 if advertFirst && rest.contains(where: { if case .stateChanged = $0 { true } else { false } }) {
-                    actions.append(.proceed(Continuation(router: id, actions: Array(rest), now: now)))
+                    actions.append(
+                        .proceed(
+                            Continuation(
+                                router: id, actions: Array(rest), now: now, independent: routers[index].group == nil)))
                     return actions
                 }
             case .addVirtualAddresses:
