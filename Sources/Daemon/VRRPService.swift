@@ -117,6 +117,8 @@ public final class VRRPService {
     }
 
     var now: MonotonicTime { MonotonicTime(nanoseconds: loop.now) }
+    /// Announcements waiting for the timers due with them (`announce`).
+    var heldAnnouncements: [VRRPPlanner.Announcement] = []
 
     // MARK: - Start and stop
 
@@ -335,7 +337,26 @@ public final class VRRPService {
     }
 
     /// Gratuitous ARPs and unsolicited neighbour advertisements, each at the time the planner paced it to.
+    ///
+    /// Unpaced ones worked out while timers run (takeovers) wait until every timer due with theirs and what those
+    /// set in motion has run: when many routers take over at once, every address is in the kernel before the
+    /// first burst of announcements (each router's still after its own addresses). Paced ones keep their times.
     func announce(_ announcement: VRRPPlanner.Announcement) {
+        if loop.isDispatchingTimers, announcement.frames.allSatisfy({ $0.at.nanoseconds <= loop.now }) {
+            if heldAnnouncements.isEmpty {
+                loop.afterDueTimers { [unowned self] in
+                    let held = heldAnnouncements
+                    heldAnnouncements.removeAll()
+                    for announcement in held { send(announcement) }
+                }
+            }
+            heldAnnouncements.append(announcement)
+            return
+        }
+        send(announcement)
+    }
+
+    private func send(_ announcement: VRRPPlanner.Announcement) {
         if let first = announcement.frames.first, planner.options.logDetail {
             let kind = first.family == .ipv4 ? "gratuitous ARPs" : "Unsolicited Neighbour Adverts"
             logger.debug("(\(announcement.router)) Sending/queueing \(kind) on interface \(first.interfaceIndex)")

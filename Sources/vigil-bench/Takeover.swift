@@ -101,23 +101,26 @@ func measureTakeover(
 /// Times (epoch seconds) at which `ip -ts monitor address` saw `address` added.
 func parseMonitor(_ path: String, address: String) -> [Double] {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-    var times = [Double]()
-    for line in text.split(separator: "\n") where line.hasPrefix("[") && !line.contains("Deleted") {
-        guard line.contains(" \(address)/"), let close = line.firstIndex(of: "]") else { continue }
-        let stamp = line[line.index(after: line.startIndex)..<close]
-        // 2026-11-30T07:09:34.283581, UTC.
-        let parts = stamp.split(separator: ".")
-        guard parts.count == 2, let fraction = Double("0." + parts[1]) else { continue }
-        let fields = parts[0].split(whereSeparator: { "-T:".contains($0) }).compactMap { Int32($0) }
-        guard fields.count == 6 else { continue }
-        var tm = tm()
-        tm.tm_year = fields[0] - 1900
-        tm.tm_mon = fields[1] - 1
-        tm.tm_mday = fields[2]
-        tm.tm_hour = fields[3]
-        tm.tm_min = fields[4]
-        tm.tm_sec = fields[5]
-        times.append(Double(timegm(&tm)) + fraction)
+    return text.split(separator: "\n").filter { !$0.contains("Deleted") && $0.contains(" \(address)/") }.compactMap {
+        parseMonitor(line: $0)
     }
-    return times
+}
+
+/// The time stamp (epoch seconds) of one `ip -ts monitor` line.
+func parseMonitor(line: Substring) -> Double? {
+    guard line.hasPrefix("["), let close = line.firstIndex(of: "]") else { return nil }
+    let stamp = line[line.index(after: line.startIndex)..<close]
+    // 2026-11-30T07:09:34.283581, UTC.
+    let parts = stamp.split(separator: ".")
+    guard parts.count == 2, let fraction = Double("0." + parts[1]) else { return nil }
+    let fields = parts[0].split(whereSeparator: { "-T:".contains($0) }).compactMap { Int32($0) }
+    guard fields.count == 6 else { return nil }
+    var tm = tm()
+    tm.tm_year = fields[0] - 1900
+    tm.tm_mon = fields[1] - 1
+    tm.tm_mday = fields[2]
+    tm.tm_hour = fields[3]
+    tm.tm_min = fields[4]
+    tm.tm_sec = fields[5]
+    return Double(timegm(&tm)) + fraction
 }

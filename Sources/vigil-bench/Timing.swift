@@ -145,6 +145,8 @@ struct StartupResult: Codable {
     /// One value per round; nil where not every instance advertised.
     var firstAdvert: [Double?]
     var allAdverts: [Double?]
+    /// Exec to the last of the instances' addresses in the kernel (`ip -ts monitor address`).
+    var allAddresses: [Double?] = []
 }
 
 /// Start-up: exec to the first advert on the wire, and to every instance's first advert.
@@ -153,11 +155,28 @@ func measureStartup(_ implementation: Implementation, count: Int, vigil: String)
     defer { lab.close() }
     let capture = try Capture(
         lab: lab.lab, namespace: lab.nodes["n1"]!, interface: "any", filter: "vrrp", name: "startup")
+    let monitorLog = lab.lab.path("startup-monitor.log")
+    let monitor = try BackgroundProcess(
+        ["ip", "netns", "exec", lab.nodes["n1"]!, "env", "TZ=UTC", "ip", "-ts", "monitor", "address"],
+        logPath: monitorLog)
+    usleep(200_000)
     let start = epochNow()
     _ = try lab.start(
         implementation, on: "n1", config: BenchConfig.scale(count: count, interval: "1", version: 2), quiet: true)
     sleep(count > 100 ? 6 : 3)
     capture.stop()
+    monitor.stop(signal: SIGINT)
+    // Every address the configuration gives its instances, each counted once (198.51.100.x and 203.0.113.x /32).
+    var addressTimes = [String: Double]()
+    for line in ((try? String(contentsOfFile: monitorLog, encoding: .utf8)) ?? "").split(separator: "\n")
+    where !line.contains("Deleted") && line.contains("/32 ") {
+        guard let slash = line.range(of: "/32 "), let inet = line.range(of: "inet ", options: .backwards, range: line.startIndex..<slash.lowerBound),
+            let time = parseMonitor(line: line)
+        else { continue }
+        let address = String(line[inet.upperBound..<slash.lowerBound])
+        if addressTimes[address] == nil { addressTimes[address] = time }
+    }
+    let addresses = addressTimes.count >= count ? addressTimes.values.max().map { $0 - start } : nil
     let rows = try capture.fields(["frame.time_epoch", "vrrp.virt_rtr_id", "ip.src"])
     var firstByInstance = [String: Double]()
     for row in rows {
@@ -167,5 +186,7 @@ func measureStartup(_ implementation: Implementation, count: Int, vigil: String)
     }
     let first = firstByInstance.values.min().map { $0 - start }
     let all = firstByInstance.count >= count ? firstByInstance.values.max().map { $0 - start } : nil
-    return StartupResult(implementation: implementation, instances: count, firstAdvert: [first], allAdverts: [all])
+    return StartupResult(
+        implementation: implementation, instances: count, firstAdvert: [first], allAdverts: [all],
+        allAddresses: [addresses])
 }

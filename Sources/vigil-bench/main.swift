@@ -161,6 +161,7 @@ struct Bench: ParsableCommand {
                         if var result = results[implementation] {
                             result.firstAdvert += one.firstAdvert
                             result.allAdverts += one.allAdverts
+                            result.allAddresses += one.allAddresses
                             results[implementation] = result
                         } else {
                             results[implementation] = one
