@@ -98,6 +98,8 @@ public struct RunOptions: Equatable, Sendable {
     public var heartbeatMilliseconds: Int?
     /// A process events socket the supervisor opened for the VRRP process (`--proc-events-fd`).
     public var processEventsDescriptor: Int32?
+    /// Internal: a child started before the supervisor read the file waits on this pipe (`--gate-fd`).
+    public var gateDescriptor: Int32?
     /// Lines for standard error about options that were taken but not as written (keepalived prints them and
     /// carries on; `-t` then exits 5).
     public var warnings: [String] = []
@@ -171,6 +173,7 @@ extension VigilCommand {
         .init(short: nil, long: "heartbeat-fd", argument: .required),
         .init(short: nil, long: "heartbeat-ms", argument: .required),
         .init(short: nil, long: "proc-events-fd", argument: .required),
+        .init(short: nil, long: "gate-fd", argument: .required),
     ]
 
     /// The signal numbers keepalived's `--signum` prints (and Vigil's processes act on).
@@ -435,13 +438,14 @@ extension VigilCommand {
         case "runtime-dir": options.runtimeDirectory = value!
         case "metrics": options.metricsListen = value
         case "role": options.role = value
-        case "heartbeat-fd", "heartbeat-ms", "proc-events-fd":
+        case "heartbeat-fd", "heartbeat-ms", "proc-events-fd", "gate-fd":
             guard let number = Int(value!), number >= 0, number <= Int32.max else {
                 throw CommandLineError(message: "--\(spec.name) needs a number")
             }
             switch spec.name {
             case "heartbeat-fd": options.heartbeatDescriptor = Int32(number)
             case "heartbeat-ms": options.heartbeatMilliseconds = number
+            case "gate-fd": options.gateDescriptor = Int32(number)
             default: options.processEventsDescriptor = Int32(number)
             }
         default:

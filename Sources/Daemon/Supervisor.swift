@@ -15,6 +15,9 @@ public final class Supervisor {
         public var lastStart: Int64 = 0
         /// The supervisor's end of the child's heartbeat socket, while systemd's watchdog is on.
         var heartbeat: Int32 = -1
+        /// A child started before the configuration was read (`startEarly`): the supervisor's end of the socket it
+        /// waits on before touching the system.
+        var gate: Int32 = -1
 
         public init(role: String, arguments: [String]) {
             self.role = role
@@ -53,6 +56,71 @@ public final class Supervisor {
 
     /// The fd a child finds its heartbeat socket on.
     static let heartbeatDescriptor: Int32 = 3
+    /// The fd a child started early waits on (`--gate-fd`): one byte, `g` to go on; anything else, or the end of
+    /// the stream, to end quietly.
+    static let gateDescriptor: Int32 = 5
+
+    /// Starts a child before the configuration is read, so that it reads the file while this process does (two
+    /// cores read it in the time of one); it waits at its gate, after reading and before touching the system,
+    /// until `run` opens it (after the startup script), or `abandonEarly` sends it away.
+    public func startEarly(_ child: Child) {
+        // A socket pair, not a pipe: the supervisor's `send` to a child that died meanwhile fails with EPIPE
+        // instead of raising SIGPIPE.
+        var ends: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else { return }
+        // Above the descriptors a child is given (3 to 5): the spawn's dup2 onto them must not overwrite these.
+        for side in 0..<2 {
+            let moved = fcntl(ends[side], F_DUPFD_CLOEXEC, 10)
+            close(ends[side])
+            ends[side] = moved
+        }
+        guard ends[0] >= 0, ends[1] >= 0 else {
+            for end in ends where end >= 0 { close(end) }
+            return
+        }
+        children.append(child)
+        start(children.count - 1, gate: ends[0])
+        close(ends[0])
+        if children[children.count - 1].pid == 0 {
+            close(ends[1])
+            children.removeLast()
+        } else {
+            children[children.count - 1].gate = ends[1]
+        }
+    }
+
+    /// Children to start in `run`, after those started early.
+    public func add(_ more: [Child]) { children += more }
+
+    /// Sends the children started early away (the configuration asks for something they were not started with):
+    /// each ends without having touched anything, and is gone before this returns.
+    public func abandonEarly() {
+        for child in children where child.gate >= 0 {
+            close(child.gate)
+            var status: Int32 = 0
+            _ = waitpid(child.pid, &status, 0)
+            if child.heartbeat >= 0 { close(child.heartbeat) }
+            watchdog?.forget(child.role)
+        }
+        children.removeAll { $0.gate >= 0 }
+    }
+
+    /// Whether a child of this role was started early and waits at its gate.
+    public func startedEarly(_ role: String) -> Bool { children.contains { $0.role == role && $0.gate >= 0 } }
+
+    /// Lets a child started early go on.
+    func openGate(_ index: Int) {
+        var go = UInt8(ascii: "g")
+        let written = send(children[index].gate, &go, 1, Int32(MSG_NOSIGNAL))
+        close(children[index].gate)
+        children[index].gate = -1
+        logger.info("Starting \(children[index].role) child process, pid=\(children[index].pid)")
+        // Its loop runs from now on: the watchdog's patience too.
+        watchdog?.started(children[index].role, at: monotonic())
+        if written != 1 {
+            logger.critical("cannot let the \(children[index].role) process go on: \(String(cString: strerror(errno)))")
+        }
+    }
 
     /// Runs until SIGTERM/SIGINT and every child has ended; returns the exit code.
     public func run() -> Int32 {
@@ -67,7 +135,9 @@ public final class Supervisor {
         }
         defer { close(fd) }
         if let startupScript, let launcher { startupScript.run(launcher: launcher, logger: logger) }
-        for index in children.indices { start(index) }
+        for index in children.indices {
+            if children[index].gate >= 0 { openGate(index) } else { start(index) }
+        }
         // From here on the supervisor only waits for signals (and heartbeats): start-up's code need not stay
         // resident.
         StartupPages.release()
@@ -155,7 +225,7 @@ public final class Supervisor {
         return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
     }
 
-    func start(_ index: Int) {
+    func start(_ index: Int, gate: Int32? = nil) {
         var arguments = [executable] + children[index].arguments
         var pid: pid_t = 0
         var attributes = posix_spawnattr_t()
@@ -185,6 +255,10 @@ public final class Supervisor {
             posix_spawn_file_actions_adddup2(&actions, events.descriptor.rawValue, Self.processEventsDescriptor)
             arguments += ["--proc-events-fd", String(Self.processEventsDescriptor)]
         }
+        if let gate {
+            posix_spawn_file_actions_adddup2(&actions, gate, Self.gateDescriptor)
+            arguments += ["--gate-fd", String(Self.gateDescriptor)]
+        }
         let argv = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         // The running image, not the path: after a package upgrade replaced the file, a restarted child is still the
@@ -201,7 +275,8 @@ public final class Supervisor {
         children[index].pid = pid
         children[index].lastStart = monotonic()
         watchdog?.started(children[index].role, at: children[index].lastStart)
-        logger.info("Starting \(children[index].role) child process, pid=\(pid)")
+        // One started early is said when its gate opens.
+        if gate == nil { logger.info("Starting \(children[index].role) child process, pid=\(pid)") }
     }
 
     /// Collects ended children; restarts the ones that ended on their own.

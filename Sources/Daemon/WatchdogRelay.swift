@@ -32,6 +32,12 @@ struct WatchdogRelay: Equatable {
         lastBeat[role] = now
     }
 
+    /// A child sent away for good (started early, then not wanted as it was): no longer waited for.
+    mutating func forget(_ role: String) {
+        lastBeat[role] = nil
+        reportedSilent.remove(role)
+    }
+
     enum Decision: Equatable {
         case ping
         /// These roles have been silent too long; say so (the first time) and do not ping.

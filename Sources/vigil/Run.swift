@@ -123,6 +123,26 @@ struct Run {
         let global: GlobalDefinitions
         let trackFiles: [TrackFile]
         let dump: String?
+        // In the foreground (daemonizing starts again from the top, with -n), the pid file first: a second Vigil
+        // stops here, before it starts anything.
+        let pidPath = options.pidFile ?? runtime.file("vigil.pid")
+        if options.dontFork {
+            do {
+                try RuntimeDirectory.createPidFile(pidPath)
+            } catch {
+                logger.critical("\(error)")
+                return 1
+            }
+        }
+        defer { if options.dontFork { RuntimeDirectory.removePidFile(pidPath) } }
+        let supervisor = Supervisor(
+            executable: Daemonizer.executablePath(), children: [], logger: logger, respawn: !options.dontRespawn)
+        // The VRRP process reads the file while this one does (two cores, one file's time), and waits before it
+        // touches anything until this one has checked the file. Not when -s names a namespace (it must start
+        // inside); one the file names, process tracking or a startup script send it away below.
+        if options.dontFork && options.networkNamespace == nil && !options.checkOnly {
+            supervisor.startEarly(Supervisor.Child(role: "vrrp", arguments: childArguments(role: "vrrp")))
+        }
         do {
             let result = load(options.config, environment: HostEnvironment())
             for diagnostic in result.diagnostics {
@@ -132,7 +152,10 @@ struct Run {
                     logger.info("\(diagnostic.location): \(diagnostic.message)")
                 }
             }
-            if result.diagnostics.contains(where: { $0.severity == .fatal }) { return 4 }
+            if result.diagnostics.contains(where: { $0.severity == .fatal }) {
+                supervisor.abandonEarly()
+                return 4
+            }
             if !options.dontFork {
                 // Daemonize: start again in a new session, detached, and let this process end.
                 return Daemonizer.respawnDetached(adding: "-n")
@@ -141,6 +164,14 @@ struct Run {
             // The kernel's process events reach only the host's first network namespace: open them here, before
             // moving, for the VRRP process.
             processEvents = configuration.trackProcesses.isEmpty ? nil : try? ProcessEvents()
+            let wantsVRRP = !options.checkOnly && (options.allChildren || !configuration.instances.isEmpty)
+            if !wantsVRRP || configuration.networkNamespace != nil || processEvents != nil
+                || configuration.global.startupScript != nil
+            {
+                // Not needed; or started in this namespace, without process events, or before a startup script
+                // that may write what the file includes: one started afterwards reads it.
+                supervisor.abandonEarly()
+            }
             if let namespace = options.networkNamespace ?? configuration.networkNamespace {
                 if let written = configuration.networkNamespace, options.networkNamespace != nil, written != namespace {
                     logger.notice("Overriding config net_namespace '\(written)' with command line namespace '\(namespace)'")
@@ -156,7 +187,7 @@ struct Run {
             }
             dump = options.dumpConfiguration ? ConfigurationDump.render(configuration).text() : nil
             var roles = [Supervisor.Child]()
-            if !options.checkOnly && (options.allChildren || !configuration.instances.isEmpty) {
+            if wantsVRRP && !supervisor.startedEarly("vrrp") {
                 roles.append(Supervisor.Child(role: "vrrp", arguments: childArguments(role: "vrrp")))
             }
             if !options.vrrpOnly && (options.allChildren || !configuration.virtualServers.isEmpty) {
@@ -169,22 +200,12 @@ struct Run {
             global = configuration.global
             trackFiles = configuration.trackFiles
         }
-        let pidPath = options.pidFile ?? runtime.file("vigil.pid")
-        do {
-            try RuntimeDirectory.createPidFile(pidPath)
-        } catch {
-            logger.critical("\(error)")
-            return 1
-        }
-        defer { RuntimeDirectory.removePidFile(pidPath) }
         logger.info("Starting Vigil \(VigilVersion.number)")
         for ignored in options.ignored { logger.notice("accepted but not acted on: \(ignored)") }
         for line in dump?.split(separator: "\n") ?? [] { logger.info("\(line)") }
         let core = CoreDumps(enabled: options.coreDump, pattern: options.coreDumpPattern, logger: logger)
         defer { core.restore() }
-        let supervisor = Supervisor(
-            executable: Daemonizer.executablePath(), children: children, logger: logger,
-            respawn: !options.dontRespawn)
+        supervisor.add(children)
         supervisor.processEvents = processEvents
         TrackFileInitializer.apply(trackFiles, logger: logger)
         supervisor.launcher = ScriptLauncher(global: global)
@@ -259,6 +280,14 @@ struct Run {
     func runVRRP(logger: Logger, runtime: RuntimeDirectory) -> Int32 {
         withPidFile(options.vrrpPidFile ?? runtime.file("vrrp.pid"), logger: logger) {
             let result = load(options.config, environment: HostEnvironment())
+            if let gate = options.gateDescriptor {
+                // Started before the supervisor read the file: go on only when it says so.
+                var answer: UInt8 = 0
+                var count = read(gate, &answer, 1)
+                while count < 0 && errno == EINTR { count = read(gate, &answer, 1) }
+                close(gate)
+                guard count == 1, answer == UInt8(ascii: "g") else { return 0 }
+            }
             do {
                 var serviceOptions = VRRPService.Options()
                 serviceOptions.releaseOnStop = !options.dontReleaseVRRP

@@ -37,4 +37,14 @@ struct WatchdogRelayTests {
         relay.started("vrrp", at: 6 * second)
         #expect(relay.decide(at: 6 * second + second / 2) == .ping)
     }
+
+    @Test("a child sent away for good is no longer waited for")
+    func forgotten() {
+        var relay = WatchdogRelay(pingInterval: second)
+        relay.started("vrrp", at: 0)
+        relay.started("checker", at: 0)
+        relay.forget("vrrp")
+        relay.beat("checker", at: 5 * second)
+        #expect(relay.decide(at: 5 * second + second / 2) == .ping, "only the checker is waited for")
+    }
 }

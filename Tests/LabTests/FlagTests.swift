@@ -62,6 +62,46 @@ struct FlagTests {
         #expect(genhash.output.contains("MD5SUM = b1946ac92492d2347c6235b4d2611184"), "\(genhash)")
     }
 
+    /// The processes whose command line holds `fragment`.
+    func processes(_ fragment: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self).contains(fragment)
+        }
+    }
+
+    @Test("the VRRP process started while the supervisor reads the file: kept when wanted, gone without a trace when not")
+    func earlyVRRPProcess() throws {
+        let lab = try VRRPLab("flags-early", nodes: 1)
+        defer { lab.close() }
+        // A missing file: exit 4, and nothing left behind, waiting or not.
+        let runtime = lab.lab.path("early-run")
+        let missing = try vigil(lab, ["-n", "-l", "-f", lab.lab.path("missing.conf"), "--runtime-dir", runtime])
+        #expect(missing.status == 4, "\(missing)")
+        #expect(processes("missing.conf --role vrrp").isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: "\(runtime)/vrrp.pid"))
+        // No instance: the one started early is sent away before the supervisor goes on.
+        let none = try lab.startVigil("n1", config: "global_defs {\n    router_id early\n}\n")
+        let settled = Lab.wait(timeout: .seconds(5)) {
+            FileManager.default.fileExists(atPath: lab.lab.path("n1-run") + "/vigil.pid")
+        }
+        #expect(settled != nil)
+        usleep(300_000)
+        #expect(processes("n1-vigil.conf --role vrrp").isEmpty, "\(none.log)")
+        #expect(!FileManager.default.fileExists(atPath: lab.lab.path("n1-run") + "/vrrp.pid"))
+        _ = none.stop()
+        // An instance: one VRRP process, started early and let go on (its gate's descriptor on its command line).
+        let one = try lab.startVigil("n1", config: vrrpConfig(priority: 100))
+        let running = Lab.wait(timeout: .seconds(5)) { processes("n1-vigil.conf --role vrrp").count == 1 }
+        #expect(running != nil)
+        #expect(processes("n1-vigil.conf --role vrrp --runtime-dir").count == 1)
+        #expect(processes("--gate-fd 5").count == 1, "started early, at its gate's descriptor")
+        #expect(Lab.wait(timeout: .seconds(8)) { one.log.contains("Entering BACKUP STATE") || one.log.contains("Entering MASTER STATE") } != nil, "\(one.log)")
+        #expect(one.log.components(separatedBy: "Starting vrrp child process").count == 2, "said once: \(one.log)")
+        _ = one.stop()
+    }
+
     @Test("-a, -d, -X, -u, -m, -G and the JSON and STATS_CLEAR signals on a running Vigil")
     func runningDaemon() throws {
         let lab = try VRRPLab("flags-run", nodes: 1)
