@@ -93,12 +93,24 @@ public final class Supervisor {
     public func add(_ more: [Child]) { children += more }
 
     /// Sends the children started early away (the configuration asks for something they were not started with):
-    /// each ends without having touched anything, and is gone before this returns.
-    public func abandonEarly() {
+    /// each ends without having touched anything, and is gone before this returns. One still reading the file
+    /// ends when it reaches its gate; one that has not within `patience` nanoseconds is killed (it has touched
+    /// nothing yet; the pid file it may leave names a dead process, which the next start replaces).
+    public func abandonEarly(patience: Int64 = 5_000_000_000) {
+        let deadline = monotonic() + patience
         for child in children where child.gate >= 0 {
             close(child.gate)
             var status: Int32 = 0
-            _ = waitpid(child.pid, &status, 0)
+            while waitpid(child.pid, &status, WNOHANG) == 0 {
+                if monotonic() >= deadline {
+                    logger.warning("the \(child.role) process started early did not end within \(patience / 1_000_000) ms; killing it")
+                    kill(child.pid, SIGKILL)
+                    while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
+                    break
+                }
+                var pause = timespec(tv_sec: 0, tv_nsec: 5_000_000)
+                nanosleep(&pause, nil)
+            }
             if child.heartbeat >= 0 { close(child.heartbeat) }
             watchdog?.forget(child.role)
         }
@@ -112,13 +124,14 @@ public final class Supervisor {
     func openGate(_ index: Int) {
         var go = UInt8(ascii: "g")
         let written = send(children[index].gate, &go, 1, Int32(MSG_NOSIGNAL))
+        let failure = errno
         close(children[index].gate)
         children[index].gate = -1
         logger.info("Starting \(children[index].role) child process, pid=\(children[index].pid)")
         // Its loop runs from now on: the watchdog's patience too.
         watchdog?.started(children[index].role, at: monotonic())
         if written != 1 {
-            logger.critical("cannot let the \(children[index].role) process go on: \(String(cString: strerror(errno)))")
+            logger.critical("cannot let the \(children[index].role) process go on: \(String(cString: strerror(failure)))")
         }
     }
 

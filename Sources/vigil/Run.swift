@@ -165,13 +165,10 @@ struct Run {
             // moving, for the VRRP process.
             processEvents = configuration.trackProcesses.isEmpty ? nil : try? ProcessEvents()
             let wantsVRRP = !options.checkOnly && (options.allChildren || !configuration.instances.isEmpty)
-            if !wantsVRRP || configuration.networkNamespace != nil || processEvents != nil
-                || configuration.global.startupScript != nil
-            {
-                // Not needed; or started in this namespace, without process events, or before a startup script
-                // that may write what the file includes: one started afterwards reads it.
-                supervisor.abandonEarly()
-            }
+            let early = EarlyStart.decide(
+                wantsVRRP: wantsVRRP, namespaceInFile: configuration.networkNamespace != nil,
+                processEvents: processEvents != nil, startupScript: configuration.global.startupScript != nil)
+            if case .abandon = early { supervisor.abandonEarly() }
             if let namespace = options.networkNamespace ?? configuration.networkNamespace {
                 if let written = configuration.networkNamespace, options.networkNamespace != nil, written != namespace {
                     logger.notice("Overriding config net_namespace '\(written)' with command line namespace '\(namespace)'")
