@@ -24,6 +24,8 @@ public final class VRRPService {
     let netlink: NetlinkSocket
     let monitor: NetlinkSocket
     var timers: [VRRPPlanner.Timer: EventLoop.TimerID] = [:]
+    /// The deadline of the last Master_Down rehearsed (`rehearse`).
+    var lastRehearsal: Int64 = .min / 2
     /// The descriptor of each open VRRP socket, watched by the loop.
     var socketDescriptors: [SocketKey: Int32] = [:]
     var scriptProcesses: [VRRPPlanner.ScriptRun: ChildProcess] = [:]
@@ -125,6 +127,7 @@ public final class VRRPService {
     /// Sets everything up and runs until SIGTERM or SIGINT; returns the exit code.
     public func run() throws(SystemError) -> Int32 {
         try installSignals()
+        loop.rehearse = { [unowned self] id, deadline in rehearse(id, deadline: deadline) }
         let interfaces = try netlink.dump(links: true) + netlink.dump(links: false)
         try loop.add(monitor.descriptor.rawValue, label: "netlink monitor") { [unowned self] in monitorReadable() }
         notifier.startFIFOScripts()
@@ -259,7 +262,8 @@ public final class VRRPService {
                 name: name, created: false, errno: outcome.errno, message: outcome.message, now: now)
         case .arm(let timer, let deadline):
             if let existing = timers[timer] { loop.cancel(existing) }
-            timers[timer] = loop.schedule(at: deadline.nanoseconds, label: debugLabel(timer)) { [unowned self] in
+            timers[timer] = loop.schedule(at: deadline.nanoseconds, lead: Self.lead(timer), label: debugLabel(timer)) {
+                [unowned self] in
                 timers[timer] = nil
                 // A timer run early, in another's wake-up (the loop's slack), happens at its deadline for the
                 // planner: the next deadline follows from this one, not from the earlier moment.
@@ -724,5 +728,31 @@ public final class VRRPService {
                 + (SmallFile.text(
                     runtime.file(CheckerService.metricsFileName), limit: 1 << 20, followSymlinks: false) ?? "")
         }
+    }
+}
+
+extension VRRPService {
+    /// How early the loop wakes for a timer and polls until its deadline (`EventLoop.schedule(at:lead:)`): for
+    /// Master_Down only, which fires only when a master fell silent, so that the takeover's first advert leaves
+    /// at the deadline rather than a sleeping CPU's wake-up (tens to hundreds of microseconds) later.
+    static func lead(_ timer: VRRPPlanner.Timer) -> Int64 {
+        if case .router(_, .masterDown) = timer { return masterDownLead }
+        return 0
+    }
+
+    static let masterDownLead: Int64 = 300_000
+
+    /// The loop woke early for Master_Down: the takeover it may bring is worked out once on a copy of the planner
+    /// and thrown away, so that its code (start-up's pages were given back, and a backup never ran it) and data
+    /// are in memory when the deadline comes; the real one then runs only what is already there.
+    /// One rehearsal warms the code for every router whose Master_Down falls with it: those woken within the
+    /// same lead skip theirs (each copy of a planner with many routers costs a copy of their states).
+    func rehearse(_ id: EventLoop.TimerID, deadline: Int64) {
+        guard deadline - lastRehearsal > Self.masterDownLead,
+            let timer = timers.first(where: { $0.value == id })?.key
+        else { return }
+        lastRehearsal = deadline
+        var copy = planner
+        _ = copy.timerFired(timer, now: MonotonicTime(nanoseconds: deadline))
     }
 }

@@ -24,10 +24,14 @@ public final class EventLoop: @unchecked Sendable {
     private let timerFD: FileDescriptor
     private let wakeFD: FileDescriptor
     private var readHandlers: [Int32: (label: String, handler: Handler)] = [:]
+    /// Keyed by when the loop wakes for a timer: its deadline, or earlier by its lead (`schedule(at:lead:)`).
     private var timers = TimerHeap()
-    private var timerHandlers: [UInt64: (deadline: Int64, label: String, handler: Handler)] = [:]
+    private var timerHandlers: [UInt64: (deadline: Int64, wake: Int64, label: String, handler: Handler)] = [:]
+    /// Timers with a lead whose wake-up came and whose deadline has not: the loop polls its descriptors without
+    /// sleeping until the first is due. Sorted by deadline.
+    private var spinning: [(deadline: Int64, wake: Int64, id: UInt64)] = []
     private var nextTimerID: UInt64 = 1
-    private var armedDeadline: Int64?
+    private var armedWake: Int64?
     private var running = false
     private let postedLock = ConditionLock()
     private var posted: [@Sendable () -> Void] = []
@@ -92,13 +96,21 @@ public final class EventLoop: @unchecked Sendable {
     public var now: Int64 { monotonicNanoseconds() }
 
     /// Calls `handler` once at `deadline` (CLOCK_MONOTONIC nanoseconds), or at once if that has passed.
+    ///
+    /// With a `lead`, the thread wakes that many nanoseconds early and from then on polls its descriptors without
+    /// sleeping (handling whatever arrives, which may cancel the timer), so that the handler runs at the deadline
+    /// itself rather than a CPU's wake-up later; never before the deadline, even within `timerSlack`. For rare
+    /// deadlines that must be met to the microsecond: the lead is spent on a busy CPU.
     @discardableResult
-    public func schedule(at deadline: Int64, label: String = "timer", _ handler: @escaping Handler) -> TimerID {
+    public func schedule(
+        at deadline: Int64, lead: Int64 = 0, label: String = "timer", _ handler: @escaping Handler
+    ) -> TimerID {
         preconditionInEventLoop()
         let id = nextTimerID
         nextTimerID += 1
-        timerHandlers[id] = (deadline, label, handler)
-        timers.push(deadline: deadline, id: id)
+        let wake = deadline - max(0, lead)
+        timerHandlers[id] = (deadline, wake, label, handler)
+        timers.push(deadline: wake, id: id)
         // While due timers run, the timerfd is re-armed once, after them.
         if !dispatchingTimers { rearm() }
         return TimerID(value: id)
@@ -124,8 +136,11 @@ public final class EventLoop: @unchecked Sendable {
         running = true
         var events = [epoll_event](repeating: epoll_event(), count: 64)
         while running {
+            // A timer with a lead is near its deadline: look at the descriptors without sleeping.
+            while let first = spinning.first, timerHandlers[first.id]?.wake != first.wake { spinning.removeFirst() }
+            let timeout: Int32 = spinning.isEmpty ? -1 : 0
             let count = events.withUnsafeMutableBufferPointer {
-                epoll_wait(epoll.rawValue, $0.baseAddress, Int32($0.count), -1)
+                epoll_wait(epoll.rawValue, $0.baseAddress, Int32($0.count), timeout)
             }
             if count < 0 {
                 let error = vigil_errno()
@@ -145,6 +160,7 @@ public final class EventLoop: @unchecked Sendable {
                 }
                 if !running { break }
             }
+            if running, let first = spinning.first, first.deadline <= monotonicNanoseconds() { dispatchTimers() }
         }
     }
 
@@ -174,18 +190,38 @@ public final class EventLoop: @unchecked Sendable {
     private func timerFDReadable() {
         var expirations: UInt64 = 0
         _ = read(timerFD.rawValue, &expirations, 8)
-        armedDeadline = nil
+        armedWake = nil
+        dispatchTimers()
+    }
+
+    /// Runs the timers due now: those whose wake-up is within the slack, and those with a lead whose deadline
+    /// has come. One with a lead woken before its deadline waits in `spinning`.
+    private func dispatchTimers() {
         var horizon = monotonicNanoseconds() + timerSlack
         dispatchingTimers = true
         while running {
-            guard let (deadline, id) = timers.peek() else { break }
-            if deadline > horizon {
+            if let first = spinning.first, first.deadline <= monotonicNanoseconds() {
+                spinning.removeFirst()
+                guard timerHandlers[first.id]?.wake == first.wake, let entry = timerHandlers.removeValue(forKey: first.id)
+                else { continue }
+                timed(entry.label, .timer, entry.handler)
+                continue
+            }
+            guard let (wake, id) = timers.peek() else { break }
+            if wake > horizon {
                 // Time passed while the batch ran: what fell due meanwhile runs now, not after another wake-up.
                 horizon = monotonicNanoseconds() + timerSlack
-                if deadline > horizon { break }
+                if wake > horizon { break }
             }
             timers.pop()
-            guard let entry = timerHandlers.removeValue(forKey: id), entry.deadline == deadline else { continue }
+            guard let entry = timerHandlers[id], entry.wake == wake else { continue }
+            if entry.wake < entry.deadline && entry.deadline > monotonicNanoseconds() {
+                let place = spinning.firstIndex { $0.deadline > entry.deadline } ?? spinning.endIndex
+                spinning.insert((entry.deadline, wake, id), at: place)
+                if let rehearse { timed(entry.label, .timer) { rehearse(TimerID(value: id), entry.deadline) } }
+                continue
+            }
+            timerHandlers[id] = nil
             timed(entry.label, .timer, entry.handler)
         }
         while !afterTimers.isEmpty && running {
@@ -196,6 +232,10 @@ public final class EventLoop: @unchecked Sendable {
         dispatchingTimers = false
         rearm()
     }
+
+    /// Called when the loop wakes early for a timer with a lead, with the timer and its deadline: the moment to
+    /// prepare what the timer will do, so that at the deadline only that runs. It must not act on anything.
+    public var rehearse: ((TimerID, Int64) -> Void)?
 
     private var dispatchingTimers = false
     private var afterTimers: [Handler] = []
@@ -212,15 +252,15 @@ public final class EventLoop: @unchecked Sendable {
 
     private func rearm() {
         // Drop cancelled entries from the top so the timerfd is armed for a live one.
-        while let (deadline, id) = timers.peek(), timerHandlers[id]?.deadline != deadline { timers.pop() }
-        guard let (deadline, _) = timers.peek() else { return }
-        if let armed = armedDeadline, armed <= deadline { return }
+        while let (wake, id) = timers.peek(), timerHandlers[id]?.wake != wake { timers.pop() }
+        guard let (wake, _) = timers.peek() else { return }
+        if let armed = armedWake, armed <= wake { return }
         var spec = itimerspec()
-        let target = max(deadline, 1)
+        let target = max(wake, 1)
         spec.it_value.tv_sec = Int(target / 1_000_000_000)
         spec.it_value.tv_nsec = Int(target % 1_000_000_000)
         timerfd_settime(timerFD.rawValue, Int32(TFD_TIMER_ABSTIME), &spec, nil)
-        armedDeadline = deadline
+        armedWake = wake
     }
 
     private func runPosted() {

@@ -115,4 +115,21 @@ struct VRRPServiceTests {
         #expect(Set(io.events[3..<6]) == ["add 198.51.100.101", "add 198.51.100.102", "add 198.51.100.103"])
         #expect(io.events.suffix(15) == Array(repeating: "announce", count: 15))
     }
+
+    @Test("a backup's Master_Down wakes the loop early; the takeover rehearsed then acts on nothing")
+    func rehearsalActsOnNothing() throws {
+        let io = FakeVRRPIO()
+        let service = try service(io, instanceText())
+        service.perform(service.planner.start(interfaces: Interfaces.standard, forwarding: [:], now: service.now))
+        let masterDown = try #require(service.timers.first { key, _ in
+            if case .router(_, .masterDown) = key { return true }
+            return false
+        })
+        #expect(VRRPService.lead(masterDown.key) == VRRPService.masterDownLead)
+        let before = (io.events, service.timers.count)
+        service.rehearse(masterDown.value, deadline: service.loop.now + 4_000_000_000)
+        #expect(io.events == before.0 && io.sent.isEmpty)
+        #expect(service.timers.count == before.1)
+        #expect(service.planner.router(named: "VI_1")?.router.state == .backup)
+    }
 }
