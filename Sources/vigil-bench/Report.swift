@@ -30,16 +30,17 @@ struct BenchReport: Codable {
         if !takeover.isEmpty {
             out += "## Takeover after kill -9 of the master\n\n"
             out +=
-                "Backup priority 100, master 150; the master is killed at phases spread evenly over its advert cycle, the same for both implementations. *Kill to VIP*: until the address appears in the backup's kernel. *Kill to GARP*: until the backup's first gratuitous ARP on the wire. *Overhead*: the old master's last advert to the new master's first, minus Master_Down_Interval: the part an implementation controls.\n\n"
+                "Backup priority 100, master 150; the master is killed at phases spread evenly over its advert cycle, the same for both implementations. *Kill to VIP*: until the address appears in the backup's kernel. *Kill to GARP*: until the backup's first gratuitous ARP on the wire. *Overhead*: from the old master's last advert to the new master's first advert, or to the VIP in its kernel, minus Master_Down_Interval: the part an implementation controls. Kill to VIP also holds where the kill fell in the master's advert cycle: the same phases for both, but measured from the master's start, so a few milliseconds either way from run to run.\n\n"
             out +=
-                "| mode | implementation | trials | kill to VIP median / p95 / max (s) | kill to GARP median / p95 / max (s) | overhead median / max (ms) |\n"
-            out += "| --- | --- | ---: | ---: | ---: | ---: |\n"
+                "| mode | implementation | trials | kill to VIP median / p95 / max (s) | kill to GARP median / p95 / max (s) | overhead to advert median / max (ms) | overhead to VIP median / max (ms) |\n"
+            out += "| --- | --- | ---: | ---: | ---: | ---: | ---: |\n"
             for series in takeover {
                 let vip = series.trials.compactMap(\.killToAddress)
                 let garp = series.trials.compactMap(\.killToAnnouncement)
                 let overhead = series.trials.compactMap(\.protocolOverhead).map { $0 * 1000 }
+                let toAddress = series.trials.compactMap(\.addressOverhead).map { $0 * 1000 }
                 out +=
-                    "| \(series.mode) | \(series.implementation) | \(series.trials.count) | \(f3(vip.median)) / \(f3(vip.percentile(95))) / \(f3(vip.max())) | \(f3(garp.median)) / \(f3(garp.percentile(95))) / \(f3(garp.max())) | \(f1(overhead.median)) / \(f1(overhead.max())) |\n"
+                    "| \(series.mode) | \(series.implementation) | \(series.trials.count) | \(f3(vip.median)) / \(f3(vip.percentile(95))) / \(f3(vip.max())) | \(f3(garp.median)) / \(f3(garp.percentile(95))) / \(f3(garp.max())) | \(f3(overhead.median)) / \(f3(overhead.max())) | \(f3(toAddress.median)) / \(f3(toAddress.max())) |\n"
             }
             out += "\n"
         }
@@ -190,21 +191,22 @@ struct BenchReport: Codable {
     func targets() -> String {
         var out = "## Targets\n\n| target | result |\n| --- | --- |\n"
         for mode in Set(takeover.map(\.mode)).sorted() {
+            // Last advert to VIP, not kill to VIP: the latter also holds the kill's phase (see the section).
             let vigil = takeover.first { $0.mode == mode && $0.implementation == .vigil }?.trials.compactMap(
-                \.killToAddress
+                \.addressOverhead
             ).median
             let keepalived = takeover.first { $0.mode == mode && $0.implementation == .keepalived }?.trials.compactMap(
-                \.killToAddress
+                \.addressOverhead
             ).median
             if let vigil, let keepalived {
                 out +=
-                    "| takeover median no worse than keepalived's (\(mode)) | \(vigil <= keepalived ? "met" : "missed"): \(f3(vigil)) s vs \(f3(keepalived)) s |\n"
+                    "| takeover (last advert to VIP, beyond Master_Down_Interval) median no slower than keepalived's (\(mode)) | \(vigil <= keepalived ? "met" : "missed"): \(f3(vigil * 1000)) ms vs \(f3(keepalived * 1000)) ms |\n"
             }
         }
-        if let fast = takeover.first(where: { $0.mode == "v3 advert_int 0.05" && $0.implementation == .vigil }) {
-            let overhead = fast.trials.compactMap(\.protocolOverhead).median * 1000
+        for series in takeover where series.implementation == .vigil {
+            let overhead = series.trials.compactMap(\.protocolOverhead).median * 1000
             out +=
-                "| protocol overhead under 1 ms median at v3 0.05 | \(overhead < 1 ? "met" : "missed"): \(f2(overhead)) ms |\n"
+                "| protocol overhead below 0.1 ms median (\(series.mode)) | \(overhead < 0.1 ? "met" : "missed"): \(f3(overhead)) ms |\n"
         }
         if let vigil = scale.first(where: { $0.instances == 500 && $0.implementation == .vigil }),
             let keepalived = scale.first(where: { $0.instances == 500 && $0.implementation == .keepalived })

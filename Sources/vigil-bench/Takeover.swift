@@ -9,6 +9,10 @@ struct TakeoverTrial: Codable {
     var killToAnnouncement: Double?
     /// Old master's last advert to the new master's first, minus Master_Down_Interval.
     var protocolOverhead: Double?
+    /// Old master's last advert to the VIP in the backup's kernel, minus Master_Down_Interval: the takeover's part
+    /// an implementation controls, without the kill's phase in the master's advert cycle (which moves kill to
+    /// VIP by a few milliseconds either way from run to run, whatever the implementation).
+    var addressOverhead: Double?
 }
 
 struct TakeoverSeries: Codable {
@@ -91,6 +95,9 @@ func measureTakeover(
         let first = adverts.first { $0.0 > kill && $0.0 < next && $0.1 == "198.51.100.2" && $0.2 == 100 }
         let last = first.flatMap { first in adverts.last { $0.0 < first.0 && $0.1 == "198.51.100.1" } }
         if let last, let first { trial.protocolOverhead = (first.0 - last.0) - masterDown }
+        if let last, let added = trial.killToAddress.map({ kill + $0 }) {
+            trial.addressOverhead = (added - last.0) - masterDown
+        }
         results.append(trial)
     }
     return TakeoverSeries(
