@@ -109,7 +109,11 @@ struct FaultTests {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    @Test("a flood of 50,000 adverts per second: the master keeps its interval, the backup stays backup")
+    /// The lab runs the debug build, about five times the shipped binary's cost per packet: at 50,000 bad adverts
+    /// a second its backup, sharing two cores with the flooder and the master, reads about half and the kernel
+    /// drops the rest from the full queue, the master's adverts among them. 20,000 a second it reads whole, and
+    /// every one is dropped and counted; the shipped binary at 50,000 a second is the bench's flood section.
+    @Test("a flood of 20,000 adverts per second: each is dropped and counted, the master keeps its interval, the backup stays backup")
     func flood() throws {
         let lab = try VRRPLab("flood", nodes: 3)
         defer { lab.close() }
@@ -126,7 +130,7 @@ struct FaultTests {
         let start = Date().timeIntervalSince1970
         // The flooder runs above the daemons' SCHED_RR 1, so that on two cores the flood keeps its rate.
         let result = try lab.lab.run(
-            lab.namespace("n3"), ["chrt", "-f", "10", try Package.binary("vigil-flood"), "eth0", "50000", "10"])
+            lab.namespace("n3"), ["chrt", "-f", "10", try Package.binary("vigil-flood"), "eth0", "20000", "10"])
         let end = Date().timeIntervalSince1970
         let after = pids.map(cpuSeconds)
         let statsAfter = try lab.vigilStats("n2")
@@ -134,7 +138,7 @@ struct FaultTests {
         let words = result.output.split(separator: " ")
         let sent = words.count > 1 ? Int(words[1]) ?? 0 : 0
         let rate = words.count > 5 ? Int(words[5].dropFirst()) ?? 0 : 0
-        #expect(rate > 45_000, "the flood reached \(result.output)")
+        #expect(rate > 18_000, "the flood reached \(result.output)")
         let times = try capture.fields(["frame.time_epoch"]).compactMap { Double($0[0]) }.filter {
             $0 >= start && $0 <= end
         }
@@ -144,7 +148,7 @@ struct FaultTests {
         #expect(statsAfter["Became master"] == 0 && lab.holders(Self.vip) == ["n1"])
         let dropped =
             (statsAfter["Authentication Errors/Failure"] ?? 0) - (statsBefore["Authentication Errors/Failure"] ?? 0)
-        #expect(dropped > sent / 2, "the backup read and counted the flood: \(dropped) of \(sent)")
+        #expect(dropped > sent * 9 / 10, "the backup read and counted the flood: \(dropped) of \(sent)")
         let n1CPU = zip(after.prefix(2), before.prefix(2)).map { $0 - $1 }.reduce(0, +)
         let n2CPU = zip(after.suffix(2), before.suffix(2)).map { $0 - $1 }.reduce(0, +)
         print(
